@@ -1,0 +1,37 @@
+"""Conversational question answering over your own documents, offline, with citations."""
+
+from assistant.api import Assistant, AnswerStream
+from assistant.chain import Answer
+from assistant.errors import (
+    ERRORS,
+    AssistantError,
+    ChecksumError,
+    ConfigError,
+    EmptyIndexError,
+    EmptyQuestionError,
+    IngestError,
+    ModelNotAvailableError,
+    UnknownBackendError,
+)
+from assistant.retrieval import Source
+from assistant.settings import Settings
+from ingest import DocumentInfo, IngestReport
+
+__all__ = [
+    "ERRORS",
+    "Answer",
+    "AnswerStream",
+    "Assistant",
+    "AssistantError",
+    "ChecksumError",
+    "ConfigError",
+    "DocumentInfo",
+    "EmptyIndexError",
+    "EmptyQuestionError",
+    "IngestError",
+    "IngestReport",
+    "ModelNotAvailableError",
+    "Settings",
+    "Source",
+    "UnknownBackendError",
+]

@@ -1,0 +1,167 @@
+"""`Assistant`: the Python API that the CLI and the chat UI use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from assistant import llms
+from assistant.chain import Answer, History, RagChain
+from assistant.errors import EmptyIndexError, EmptyQuestionError
+from assistant.retrieval import DenseRetriever, Source
+from assistant.settings import Settings
+from ingest import DocumentInfo, IngestReport, Store, ingest_paths, load_embeddings
+from ingest.pipeline import check_paths
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+class AnswerStream:
+    """Iterate for pieces of answer text; afterwards `.answer` holds the final `Answer`.
+
+    When the finished draft turns out to be unsupported by the documents, one last piece
+    says so, and `.answer.refused` is True.
+    """
+
+    def __init__(self, events: Iterator[str | Answer]) -> None:
+        self._events = events
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        streamed = False
+        for event in self._events:
+            if isinstance(event, Answer):
+                self.answer = event
+                if event.refused:
+                    yield f"\n\n{event.text}" if streamed else event.text
+            else:
+                streamed = True
+                yield event
+
+
+class Assistant:
+    """Question answering over your documents.
+
+    Args:
+        settings: configuration; `Settings()` (environment and defaults) when omitted.
+        llm: a ready LangChain chat model, overriding `settings.llm` (tests, custom backends).
+        embeddings: a ready LangChain embeddings model, overriding `settings.embedding`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        llm: BaseChatModel | None = None,
+        embeddings: Embeddings | None = None,
+        embedding_id: str | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        if llm is None:
+            llms.parse(self.settings.llm)  # fail fast on an unknown backend name
+        self._llm = llm
+        self._embeddings = embeddings
+        self._embedding_id = embedding_id or self.settings.embedding
+        self._store: Store | None = None
+        self._chain: RagChain | None = None
+
+    # -- lazily built parts: listing sources never loads a model ------------------------------
+    @property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            self._embeddings = load_embeddings(self.settings.embedding)
+        return self._embeddings
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            s = self.settings
+            self._store = Store.open(s.data_dir, s.collection, self._embedding_id, s.chroma_url)
+        return self._store
+
+    @property
+    def llm(self) -> BaseChatModel:
+        if self._llm is None:
+            s = self.settings
+            key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
+            self._llm = llms.load_llm(
+                s.llm,
+                llms.ModelOptions(
+                    models_dir=Path(s.data_dir) / "models",
+                    max_tokens=s.max_answer_tokens,
+                    temperature=s.temperature,
+                    n_ctx=s.n_ctx,
+                    threads=s.threads,
+                    openai_base_url=s.openai_base_url,
+                    openai_api_key=key,
+                    ollama_base_url=s.ollama_base_url,
+                ),
+            )
+        return self._llm
+
+    def _retriever(self, k: int) -> DenseRetriever:
+        return DenseRetriever(store=self.store, embeddings=self.embeddings, k=k)
+
+    @property
+    def chain(self) -> RagChain:
+        if self._chain is None:
+            self._chain = RagChain(self.llm, self._retriever(self.settings.k),
+                                   self.settings.min_relevance)
+        return self._chain
+
+    # -- documents ------------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        prune: bool = False,
+        on_file: Callable[[str, str], None] | None = None,
+    ) -> IngestReport:
+        """Add or update files and folders; unchanged files are skipped, bad ones reported."""
+        s = self.settings
+        paths = check_paths(paths)  # a wrong path fails before any model loads or write happens
+        return ingest_paths(paths, self.store, self.embeddings, s.chunk_size, s.chunk_overlap,
+                            prune=prune, on_file=on_file)
+
+    def documents(self) -> list[DocumentInfo]:
+        """The ingested documents with their chunk counts and content hashes."""
+        return self.store.documents()
+
+    def ingest_sample_if_empty(self) -> IngestReport | None:
+        """Ingest the bundled sample corpus when the knowledge base is empty."""
+        if self.store.count():
+            return None
+        return self.ingest([SAMPLE_DIR])
+
+    # -- questions ------------------------------------------------------------------------------
+    def _check(self, question: str) -> str:
+        question = question.strip()
+        if not question:
+            raise EmptyQuestionError("The question is empty.", fix="ask a question in words")
+        if not self.store.count():
+            raise EmptyIndexError(
+                "No documents have been ingested yet.",
+                fix="run 'assistant ingest PATH' (or 'assistant chat' to load the sample corpus)",
+            )
+        return question
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Source]:
+        """The `k` passages most similar to `question`, best first (no relevance cut)."""
+        question = self._check(question)
+        docs = self._retriever(k if k is not None else self.settings.k).invoke(question)
+        return [Source.from_document(d) for d in docs]
+
+    def stream(self, question: str, history: History | None = None) -> AnswerStream:
+        """Stream the answer's text; the final `Answer` is on the returned object afterwards."""
+        question = self._check(question)
+        return AnswerStream(self.chain.run(question, list(history or [])))
+
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        """Answer `question`, given earlier (question, answer) turns, citing its sources."""
+        stream = self.stream(question, history)
+        for _ in stream:
+            pass
+        assert stream.answer is not None  # run() always ends with an Answer
+        return stream.answer

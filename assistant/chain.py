@@ -1,0 +1,147 @@
+"""The conversational retrieval chain: condense -> retrieve -> gate -> answer -> verify.
+
+Each model step is an LCEL runnable (prompt | model | parser). Honest refusal is built in at
+three points rather than left to the prompt: retrieval relevance (nothing similar enough means
+no model call), the model's own "NOT IN DOCUMENTS", and a check that the answer's names and
+numbers appear in the retrieved passages.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable
+
+from assistant import grounding
+from assistant.retrieval import Source
+from prompts import load_prompt
+
+History = Sequence[tuple[str, str]]
+
+NO_PASSAGES = "I found nothing in your documents about this, so I can't answer it."
+MODEL_REFUSED = "Your documents don't contain the answer to this question."
+UNSUPPORTED = (
+    "Your documents don't contain the answer to this question. (A draft answer mentioned "
+    "{facts}, which the retrieved passages do not contain, so it was withheld.)"
+)
+
+
+@dataclass
+class Answer:
+    """An answer with its numbered sources: a marker [n] in `text` refers to `sources[n-1]`."""
+
+    text: str
+    sources: list[Source]
+    refused: bool = False
+    question: str = ""  # the standalone question actually used for retrieval
+    citations: list[int] = field(default_factory=list)
+    reason: str = ""  # why it was refused: no-passages | model-refused | unsupported
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cited_sources(self) -> list[Source]:
+        """The sources the answer cites, in citation order."""
+        return [self.sources[i - 1] for i in self.citations]
+
+
+def text_chain(prompt_name: str, llm: BaseChatModel) -> Runnable:
+    """prompt | model | text, for one prompt file."""
+    return load_prompt(prompt_name) | llm | StrOutputParser()
+
+
+def format_history(history: History, max_chars: int = 400) -> str:
+    lines = []
+    for question, answer in history:
+        lines.append(f"User: {question.strip()}")
+        lines.append(f"Assistant: {answer.strip()[:max_chars]}")
+    return "\n".join(lines)
+
+
+def format_passages(sources: list[Source]) -> str:
+    """One line per passage, numbered from 1, as the answer prompt expects."""
+    return "\n".join(f"[{i}] {' '.join(s.text.split())}" for i, s in enumerate(sources, start=1))
+
+
+class RagChain:
+    """Answers questions from a retriever, streaming text, ending with an `Answer`."""
+
+    def __init__(self, llm: BaseChatModel, retriever: BaseRetriever, min_relevance: float) -> None:
+        self.retriever = retriever
+        self.min_relevance = min_relevance
+        self.condense = text_chain("condense", llm)
+        self.answer = text_chain("answer", llm)
+
+    def standalone(self, question: str, history: History) -> str:
+        """The follow-up rewritten with the history; the question itself without history."""
+        if not history:
+            return question
+        rewritten = self.condense.invoke(
+            {"history": format_history(history), "question": question}
+        ).strip()
+        line = rewritten.splitlines()[0].strip().strip('"') if rewritten else ""
+        line = re.sub(r"^(standalone|rewritten)?\s*question:\s*", "", line, flags=re.IGNORECASE)
+        if not line or len(line) > 3 * len(question) + 200:
+            return question  # the model answered or rambled instead of rewriting
+        return line
+
+    def retrieve(self, query: str) -> list[Source]:
+        """Passages above the relevance threshold, best first."""
+        found = [Source.from_document(d) for d in self.retriever.invoke(query)]
+        return [s for s in found if s.score >= self.min_relevance]
+
+    def run(self, question: str, history: History = ()) -> Iterator[str | Answer]:
+        """Yield pieces of answer text as they are generated, then the final `Answer`."""
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        query = self.standalone(question, history)
+        timings["condense_s"] = time.perf_counter() - started
+        sources = self.retrieve(query)
+        timings["retrieve_s"] = time.perf_counter() - started - timings["condense_s"]
+        if not sources:
+            yield Answer(NO_PASSAGES, [], True, query, reason="no-passages", timings=timings)
+            return
+
+        draft = ""
+        released = False  # text is held back while it could still be the refusal sentinel
+        for piece in self.answer.stream({"context": format_passages(sources), "question": query}):
+            if not draft:
+                timings["first_token_s"] = time.perf_counter() - started
+            draft += piece
+            if released:
+                yield piece
+            elif not grounding.SENTINEL.startswith(draft.strip().upper()[: len(grounding.SENTINEL)]):
+                released = True
+                yield draft
+        timings["total_s"] = time.perf_counter() - started
+        yield self.verify(draft, sources, query, timings)
+
+    def verify(
+        self, draft: str, sources: list[Source], query: str, timings: dict[str, float]
+    ) -> Answer:
+        """Turn the model's draft into an Answer, refusing when it is unsupported."""
+        text = grounding.strip_invalid_citations(draft.strip(), len(sources))
+        if not text or grounding.is_refusal(text):
+            return Answer(MODEL_REFUSED, sources, True, query, reason="model-refused",
+                          timings=timings)
+        passages = [s.text for s in sources]
+        if grounding.is_ungrounded(text, passages, query):
+            facts = ", ".join(grounding.unsupported_facts(text, passages, query))
+            return Answer(UNSUPPORTED.format(facts=facts), sources, True, query,
+                          reason="unsupported", timings=timings)
+        cited = grounding.citations(text, len(sources))
+        if not cited:  # the model forgot its markers: cite the passage that shares most words
+            best = max(range(len(sources)), key=lambda i: _overlap(text, sources[i].text))
+            cited = [best + 1]
+            text = f"{text} [{best + 1}]"
+        return Answer(text, sources, False, query, citations=cited, timings=timings)
+
+
+def _overlap(a: str, b: str) -> int:
+    words = set(re.findall(r"\w+", b.lower()))
+    return sum(1 for w in set(re.findall(r"\w+", a.lower())) if w in words)

@@ -1,0 +1,93 @@
+"""Pure checks on a drafted answer: refusal wording, citation markers, unsupported key facts.
+
+A small model asked to answer "only from the passages" still fills gaps from memory (a CEO's
+name, a revenue figure, a capital city). `unsupported_facts` catches the most damaging form of
+that: names and numbers in the answer that neither the passages nor the question contain.
+"""
+
+from __future__ import annotations
+
+import re
+
+SENTINEL = "NOT IN DOCUMENTS"
+
+_REFUSAL = re.compile(
+    r"not in (the )?documents|(passages?|documents?|context|text)\s+(do|does)\s+not\s+"
+    r"(contain|mention|state|say|provide|include|specify)|no information|not (provided|mentioned|"
+    r"stated|specified) in the (passages?|documents?|context)|(cannot|can't|unable to) "
+    r"(answer|find|determine)",
+    re.IGNORECASE,
+)
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"\b[A-Z][\w'’-]*")
+_WORD = re.compile(r"[a-z0-9]+")
+# Capitalised only because they open a sentence or are common vocabulary, not names.
+_COMMON = set(
+    "a about according additionally after also although an and as at based because before both "
+    "but by ceo currently during each for from furthermore he her here his however i if in it its "
+    "meanwhile more most no none not nothing of on or our overall passage passages she since so "
+    "some that the their there these they this those to today we when where which while who why "
+    "with yes you your documents document answer question".split()
+)
+
+
+def is_refusal(text: str) -> bool:
+    """True when the draft says the passages lack the answer (in its first sentence or anywhere
+    as the exact sentinel)."""
+    if SENTINEL in text.upper():
+        return True
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return bool(_REFUSAL.search(first))
+
+
+def citations(text: str, n_sources: int) -> list[int]:
+    """Distinct 1-based citation numbers in `text` that point at one of `n_sources` passages."""
+    seen: list[int] = []
+    for match in _CITATION.finditer(text):
+        number = int(match.group(1))
+        if 1 <= number <= n_sources and number not in seen:
+            seen.append(number)
+    return seen
+
+
+def strip_invalid_citations(text: str, n_sources: int) -> str:
+    """Remove markers like [9] that point at no passage."""
+    return _CITATION.sub(
+        lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", text
+    )
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def key_facts(text: str) -> tuple[set[str], set[str]]:
+    """(numbers, names) in `text`, citation markers ignored; names are lower-cased words."""
+    text = _CITATION.sub(" ", text)
+    names = {
+        w.lower() for match in _NAME.findall(text) for w in _WORD.findall(match.lower())
+        if len(w) > 1 and not w.isdigit()
+    }
+    return _numbers(text), names - _COMMON
+
+
+def unsupported_facts(answer: str, passages: list[str], question: str) -> list[str]:
+    """Numbers and names in `answer` found in neither the passages nor the question."""
+    evidence = " ".join([*passages, question])
+    numbers, names = key_facts(answer)
+    known_words = set(_WORD.findall(evidence.lower()))
+    known_numbers = _numbers(evidence)
+    return sorted(numbers - known_numbers) + sorted(names - known_words)
+
+
+def is_ungrounded(answer: str, passages: list[str], question: str) -> bool:
+    """Any invented number, or names of which at least half are invented."""
+    missing = set(unsupported_facts(answer, passages, question))
+    if not missing:
+        return False
+    numbers, names = key_facts(answer)
+    if missing & numbers:
+        return True
+    own_names = names - set(_WORD.findall(question.lower()))
+    return len(missing & own_names) * 2 >= len(own_names)

@@ -1,0 +1,126 @@
+"""A LangChain chat model that runs a GGUF file in-process with xllamacpp (llama.cpp)."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from assistant.errors import ModelCallError
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system"}
+_servers: dict[tuple[str, int, int], Any] = {}
+_servers_lock = threading.Lock()
+_DONE = object()
+
+
+def _server(path: str, n_ctx: int, threads: int) -> tuple[Any, threading.Lock]:
+    """One llama.cpp server per model file, loaded once per process and shared."""
+    key = (path, n_ctx, threads)
+    with _servers_lock:
+        if key not in _servers:
+            import xllamacpp
+
+            params = xllamacpp.CommonParams()
+            params.model.path = path
+            params.n_ctx = n_ctx
+            params.n_parallel = 1
+            params.cpuparams.n_threads = threads
+            params.cpuparams_batch.n_threads = threads
+            params.verbosity = -1  # llama.cpp logs to stderr; keep the CLI clean
+            _servers[key] = (xllamacpp.Server(params), threading.Lock())
+        return _servers[key]
+
+
+class ChatLlamaCpp(BaseChatModel):
+    """Chat completions from a local GGUF model; requests are serialised per model."""
+
+    model_path: str
+    n_ctx: int = 4096
+    threads: int = 0  # 0 = all cores
+    max_tokens: int = 256
+    temperature: float = 0.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "llamacpp"
+
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None, stream: bool) -> dict:
+        body: dict[str, Any] = {
+            "messages": [
+                {"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages
+            ],
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "stream": stream,
+        }
+        if stop:
+            body["stop"] = stop
+        return body
+
+    def _load(self) -> tuple[Any, threading.Lock]:
+        return _server(self.model_path, self.n_ctx, self.threads or os.cpu_count() or 1)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        server, lock = self._load()
+        with lock:
+            reply = server.handle_chat_completions(self._request(messages, stop, stream=False))
+        if "error" in reply:
+            raise ModelCallError(f"llama.cpp failed: {reply['error']}", fix="see the log above")
+        usage = reply.get("usage", {})
+        message = AIMessage(
+            content=reply["choices"][0]["message"].get("content") or "",
+            usage_metadata={
+                "input_tokens": usage.get("prompt_tokens", 0),
+                "output_tokens": usage.get("completion_tokens", 0),
+                "total_tokens": usage.get("total_tokens", 0),
+            },
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        server, lock = self._load()
+        chunks: queue.Queue[Any] = queue.Queue()
+        body = self._request(messages, stop, stream=True)
+
+        def work() -> None:
+            try:
+                with lock:
+                    server.handle_chat_completions(body, chunks.put)
+            except Exception as exc:  # surfaced to the consumer below
+                chunks.put(exc)
+            finally:
+                chunks.put(_DONE)
+
+        threading.Thread(target=work, daemon=True).start()
+        while (item := chunks.get()) is not _DONE:
+            if isinstance(item, Exception):
+                raise ModelCallError(f"llama.cpp failed: {item}", fix="see the log above")
+            if "error" in item:
+                raise ModelCallError(f"llama.cpp failed: {item['error']}", fix="see the log above")
+            for choice in item.get("choices", []):
+                text = choice.get("delta", {}).get("content")
+                if text:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    if run_manager:
+                        run_manager.on_llm_new_token(text, chunk=chunk)
+                    yield chunk

@@ -1,0 +1,37 @@
+"""All configuration in one place; the only module that reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "docs-assistant"
+
+
+class Settings(BaseSettings):
+    """Settings, read from `ASSISTANT_*` environment variables (and a `.env` file) or arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Vector store and models")
+    llm: str = Field("llamacpp:qwen2.5-coder-1.5b", description="Answer model, 'provider:model'")
+    embedding: str = Field("sentence-transformers:all-MiniLM-L6-v2", description="Embedding model")
+    chroma_url: str | None = Field(None, description="Chroma server URL; None = embedded store")
+    collection: str = "documents"
+    k: int = Field(4, ge=0, le=50, description="Passages retrieved per question")
+    chunk_size: int = Field(600, ge=50, description="Characters per chunk")
+    chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring chunks")
+    min_relevance: float = Field(
+        0.2, description="Cosine similarity under which a passage counts as unrelated"
+    )
+    max_answer_tokens: int = Field(200, ge=16)
+    temperature: float = 0.0
+    n_ctx: int = Field(4096, ge=512, description="llama.cpp context window")
+    threads: int | None = Field(None, description="llama.cpp threads; None = all cores")
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    ollama_base_url: str | None = None

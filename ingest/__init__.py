@@ -1,0 +1,15 @@
+"""Loading, chunking, embedding and storing documents; never imports `assistant`."""
+
+from ingest.embeddings import DEFAULT_EMBEDDING, load_embeddings
+from ingest.pipeline import IngestReport, ingest_paths
+from ingest.store import DocumentInfo, Hit, Store
+
+__all__ = [
+    "DEFAULT_EMBEDDING",
+    "DocumentInfo",
+    "Hit",
+    "IngestReport",
+    "Store",
+    "ingest_paths",
+    "load_embeddings",
+]
