@@ -1,6 +1,6 @@
 """Conversational question answering over your own documents, offline, with citations."""
 
-from assistant.api import Assistant, AnswerStream
+from assistant.api import AnswerStream, Assistant
 from assistant.chain import Answer
 from assistant.errors import (
     ERRORS,

@@ -84,8 +84,9 @@ class RagChain:
         rewritten = self.condense.invoke(
             {"history": format_history(history), "question": question}
         ).strip()
-        line = rewritten.splitlines()[0].strip().strip('"') if rewritten else ""
+        line = rewritten.splitlines()[0].strip() if rewritten else ""
         line = re.sub(r"^(standalone|rewritten)?\s*question:\s*", "", line, flags=re.IGNORECASE)
+        line = line.strip().strip('"“”').strip()
         if not line or len(line) > 3 * len(question) + 200:
             return question  # the model answered or rambled instead of rewriting
         return line
@@ -115,7 +116,7 @@ class RagChain:
             draft += piece
             if released:
                 yield piece
-            elif not grounding.SENTINEL.startswith(draft.strip().upper()[: len(grounding.SENTINEL)]):
+            elif not _may_become_sentinel(draft):
                 released = True
                 yield draft
         timings["total_s"] = time.perf_counter() - started
@@ -140,6 +141,11 @@ class RagChain:
             cited = [best + 1]
             text = f"{text} [{best + 1}]"
         return Answer(text, sources, False, query, citations=cited, timings=timings)
+
+
+def _may_become_sentinel(draft: str) -> bool:
+    head = draft.strip().upper()[: len(grounding.SENTINEL)]
+    return grounding.SENTINEL.startswith(head)
 
 
 def _overlap(a: str, b: str) -> int:

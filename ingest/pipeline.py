@@ -48,16 +48,26 @@ class IngestReport:
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files under `paths` (folders walked recursively, hidden entries skipped), sorted."""
+    """Files under `paths` (folders walked recursively, hidden entries skipped), sorted, each
+    once; a broken symlink in a folder is yielded too, so that it is reported, not ignored."""
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw).expanduser()
+        found: list[Path] = []
         if path.is_file():
-            yield path.resolve()
+            found = [path.resolve()]
         elif path.is_dir():
             for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path).parts
-                if child.is_file() and not any(part.startswith(".") for part in rel):
-                    yield child.resolve()
+                if any(part.startswith(".") for part in child.relative_to(path).parts):
+                    continue
+                if child.is_file():
+                    found.append(child.resolve())
+                elif child.is_symlink() and not child.exists():
+                    found.append(child.parent.resolve() / child.name)
+        for file in found:
+            if file not in seen:
+                seen.add(file)
+                yield file
 
 
 def check_paths(paths: Iterable[str | Path]) -> list[Path]:

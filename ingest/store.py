@@ -78,13 +78,22 @@ class Store:
         cls, data_dir: Path, collection: str, embedding_id: str, chroma_url: str | None = None
     ) -> Store:
         """Open (or create) `collection`; refuse one built with another embedding model."""
+        from chromadb.errors import InvalidArgumentError
+
         client = _client(data_dir, chroma_url)
-        col = client.get_or_create_collection(
-            collection,
-            metadata={"embedding": embedding_id},
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        try:
+            col = client.get_or_create_collection(
+                collection,
+                metadata={"embedding": embedding_id},
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except InvalidArgumentError as exc:  # e.g. a name Chroma does not accept
+            raise StoreError(
+                f"Cannot open collection '{collection}' ({exc}).",
+                fix="set ASSISTANT_COLLECTION to 3-512 letters, digits, '.', '_' or '-', "
+                "starting and ending with a letter or digit",
+            ) from exc
         recorded = (col.metadata or {}).get("embedding")
         if recorded != embedding_id:
             raise EmbeddingMismatchError(

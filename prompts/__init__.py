@@ -24,7 +24,10 @@ def load_prompt(name: str) -> ChatPromptTemplate:
     resource = files(__package__).joinpath(f"{name}.yaml")
     if not resource.is_file():
         raise PromptError(f"No prompt file prompts/{name}.yaml")
-    spec = yaml.safe_load(resource.read_text(encoding="utf-8")) or {}
+    try:
+        spec = yaml.safe_load(resource.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise PromptError(f"prompts/{name}.yaml is not valid YAML: {exc}") from exc
     missing = {"inputs", "system", "user"} - set(spec)
     if missing:
         raise PromptError(f"prompts/{name}.yaml lacks {', '.join(sorted(missing))}")
@@ -41,6 +44,5 @@ def load_prompt(name: str) -> ChatPromptTemplate:
 
 def prompt_names() -> list[str]:
     """Names of all prompt files shipped in the package."""
-    return sorted(
-        p.name.removesuffix(".yaml") for p in files(__package__).iterdir() if p.name.endswith(".yaml")
-    )
+    names = (p.name for p in files(__package__).iterdir())
+    return sorted(n.removesuffix(".yaml") for n in names if n.endswith(".yaml"))

@@ -1,0 +1,256 @@
+"""The `assistant` command: exact output of ingest, sources and ask, and one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.chain import NO_PASSAGES
+from assistant.cli import main
+from ingest.embeddings import HashingEmbeddings
+from ingest.store import chunk_id
+
+XIAOMI = ("Lei Jun, chairman and CEO of Xiaomi, said the company will invest 200 billion yuan "
+          "in research and development from 2026 to 2030. The plan was announced in May.")
+NVIDIA = "Nvidia's market share in China has plunged to 50 percent now from 95 percent."
+
+
+@pytest.fixture(autouse=True)
+def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the test's settings count: no ASSISTANT_* variables, no .env file, fake embeddings."""
+    for name in list(os.environ):
+        if name.startswith("ASSISTANT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ASSISTANT_EMBEDDING", "fake")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    return tmp_path / "kb"
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "xiaomi.txt").write_text(XIAOMI)
+    (folder / "nvidia.md").write_text(NVIDIA)
+    return folder
+
+
+def cli(kb: Path, *args: str) -> int:
+    return main(["--data-dir", str(kb), "--llm", "fake", *args])
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- ingest ------------------------------------------------------------------------------------
+
+
+def test_ingest_prints_each_file_and_the_summary(kb: Path, docs: Path, capsys) -> None:
+    (docs / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+
+    assert cli(kb, "ingest", str(docs)) == 0
+
+    out, err = capsys.readouterr()
+    assert out == (
+        f"    added  {docs / 'nvidia.md'}\n"
+        f"   failed  {docs / 'photo.txt'}\n"
+        f"    added  {docs / 'xiaomi.txt'}\n"
+        "2 added, 0 updated, 0 unchanged, 0 removed, 1 failed, 2 chunks written\n"
+    )
+    assert err == f"   failed  {docs / 'photo.txt'}: binary file, not text\n"
+
+
+def test_ingest_again_then_change_then_prune(kb: Path, docs: Path, capsys) -> None:
+    cli(kb, "ingest", str(docs))
+    capsys.readouterr()
+
+    assert cli(kb, "ingest", str(docs)) == 0
+    assert capsys.readouterr().out == (
+        f"unchanged  {docs / 'nvidia.md'}\n"
+        f"unchanged  {docs / 'xiaomi.txt'}\n"
+        "0 added, 0 updated, 2 unchanged, 0 removed, 0 failed, 0 chunks written\n"
+    )
+
+    (docs / "xiaomi.txt").write_text(XIAOMI + " Xiaomi also makes cars.")
+    (docs / "nvidia.md").unlink()
+    assert cli(kb, "ingest", "--prune", str(docs)) == 0
+    assert capsys.readouterr() == (
+        f"  updated  {docs / 'xiaomi.txt'}\n"
+        f"  removed  {docs / 'nvidia.md'}\n"
+        "0 added, 1 updated, 0 unchanged, 1 removed, 0 failed, 1 chunks written\n",
+        "",
+    )
+
+
+def test_ingest_quiet_prints_only_the_summary(kb: Path, docs: Path, capsys) -> None:
+    assert cli(kb, "ingest", "-q", str(docs)) == 0
+    assert capsys.readouterr() == (
+        "2 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 2 chunks written\n", ""
+    )
+
+
+def test_ingest_of_only_bad_files_exits_1(kb: Path, tmp_path: Path, capsys) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert cli(kb, "ingest", "-q", str(empty)) == 1
+    assert capsys.readouterr() == (
+        "0 added, 0 updated, 0 unchanged, 0 removed, 1 failed, 0 chunks written\n",
+        f"   failed  {empty}: empty file\n",
+    )
+
+
+# -- sources -----------------------------------------------------------------------------------
+
+
+def test_sources_of_an_empty_knowledge_base(kb: Path, capsys) -> None:
+    assert cli(kb, "sources") == 0
+    assert capsys.readouterr() == ("No documents yet. Add some with: assistant ingest PATH\n", "")
+
+
+def test_sources_lists_documents(kb: Path, docs: Path, capsys) -> None:
+    cli(kb, "ingest", str(docs))
+    capsys.readouterr()
+
+    assert cli(kb, "sources") == 0
+
+    nvidia, xiaomi = docs / "nvidia.md", docs / "xiaomi.txt"
+    assert capsys.readouterr() == (
+        f"     1 chunks  {sha(nvidia)[:12]}  {nvidia}\n"
+        f"     1 chunks  {sha(xiaomi)[:12]}  {xiaomi}\n",
+        "",
+    )
+
+
+def test_sources_flags_an_incomplete_document(kb: Path, docs: Path, capsys) -> None:
+    store = Assistant(Settings(data_dir=kb, llm="fake")).store
+    source, digest = str(docs / "xiaomi.txt"), sha(docs / "xiaomi.txt")
+    store.upsert([chunk_id(source, digest, 0)], ["Lei Jun"],
+                 HashingEmbeddings().embed_documents(["Lei Jun"]),
+                 [{"source": source, "content_hash": digest, "chunk": 0, "n_chunks": 3}])
+
+    assert cli(kb, "sources") == 0
+    assert capsys.readouterr().out == (
+        f"     1 chunks  {digest[:12]}  {source}  (incomplete: ingest it again)\n"
+    )
+
+
+# -- ask ---------------------------------------------------------------------------------------
+
+
+def test_ask_prints_the_answer_then_its_sources(kb: Path, docs: Path, capsys) -> None:
+    question = "How much will Xiaomi invest in research?"
+    cli(kb, "ingest", str(docs))
+    capsys.readouterr()
+    [top, *_] = Assistant(Settings(data_dir=kb, llm="fake")).retrieve(question)
+
+    assert cli(kb, "ask", question) == 0
+
+    first_sentence = XIAOMI.split(". ")[0] + "."
+    assert capsys.readouterr() == (
+        f"{first_sentence} [1]\n"
+        "\n"
+        "Sources:\n"
+        f"[1] {docs / 'xiaomi.txt'} (score {top.score:.2f})\n",
+        "",
+    )
+
+
+def test_ask_about_something_unrelated_refuses(kb: Path, docs: Path, capsys) -> None:
+    cli(kb, "ingest", str(docs))
+    capsys.readouterr()
+    assert cli(kb, "ask", "Quantum zebra xylophone?") == 0
+    assert capsys.readouterr() == (f"{NO_PASSAGES}\n", "")
+
+
+# -- errors: one line, with a fix, exit status 1 --------------------------------------------------
+
+
+def test_unknown_backend(kb: Path, capsys) -> None:
+    assert main(["--data-dir", str(kb), "--llm", "bogus", "ask", "Who?"]) == 1
+    assert capsys.readouterr() == (
+        "",
+        "Error: Unknown model backend 'bogus'. Fix: known backends: fake, llamacpp, ollama, "
+        "openai (e.g. 'llamacpp:qwen2.5-coder-1.5b').\n",
+    )
+
+
+def test_misspelt_backend_from_the_environment(
+    kb: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_LLM", "lamacpp")
+    assert main(["--data-dir", str(kb), "sources"]) == 1
+    assert capsys.readouterr().err == (
+        "Error: Unknown model backend 'lamacpp'. Fix: did you mean 'llamacpp'? known backends: "
+        "fake, llamacpp, ollama, openai (e.g. 'llamacpp:qwen2.5-coder-1.5b').\n"
+    )
+
+
+def test_path_that_does_not_exist(kb: Path, docs: Path, capsys) -> None:
+    cli(kb, "ingest", str(docs))
+    capsys.readouterr()
+
+    assert cli(kb, "ingest", str(docs), "missing.txt") == 1
+
+    assert capsys.readouterr() == (
+        "",
+        "Error: No such file or folder: missing.txt Fix: check the path (relative to this "
+        "folder).\n",
+    )
+    assert cli(kb, "sources") == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2  # earlier documents intact
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question(kb: Path, docs: Path, capsys, question: str) -> None:
+    cli(kb, "ingest", str(docs))
+    capsys.readouterr()
+    assert cli(kb, "ask", question) == 1
+    assert capsys.readouterr() == (
+        "", "Error: The question is empty. Fix: ask a question in words.\n"
+    )
+
+
+def test_asking_before_ingest(kb: Path, capsys) -> None:
+    assert cli(kb, "ask", "Who is the CEO of Xiaomi?") == 1
+    assert capsys.readouterr() == (
+        "",
+        "Error: No documents have been ingested yet. Fix: run 'assistant ingest PATH' (or "
+        "'assistant chat' to load the sample corpus).\n",
+    )
+
+
+def test_other_embedding_model(kb: Path, docs: Path, capsys, monkeypatch) -> None:
+    cli(kb, "ingest", str(docs))
+    capsys.readouterr()
+    monkeypatch.setenv("ASSISTANT_EMBEDDING", "fake:v2")
+
+    assert cli(kb, "ask", "Who is the CEO of Xiaomi?") == 1
+
+    assert capsys.readouterr() == (
+        "",
+        "Error: Collection 'documents' was built with embedding 'fake', not 'fake:v2'. Fix: set "
+        "ASSISTANT_EMBEDDING='fake', or use another collection (ASSISTANT_COLLECTION) and ingest "
+        "again.\n",
+    )
+
+
+def test_invalid_collection_name(kb: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_COLLECTION", "v2")
+    assert cli(kb, "sources") == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("Error: Cannot open collection 'v2' (")
+    assert err.endswith(
+        "). Fix: set ASSISTANT_COLLECTION to 3-512 letters, digits, '.', '_' or '-', starting "
+        "and ending with a letter or digit.\n"
+    )
+    assert err.count("\n") == 1

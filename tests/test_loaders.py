@@ -1,0 +1,249 @@
+"""ingest.loaders: every supported format turns into text pages; every bad input is refused
+with an `UnreadableFileError` whose message says what is wrong with the file."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+
+from ingest.loaders import UnreadableFileError, load_file
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A minimal but valid PDF: one Helvetica text line per page ("" gives a page without text)."""
+    n = len(pages)
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for i, text in enumerate(pages):
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
+        )
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode() if text else b""
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def make_docx(paragraphs: list[str]) -> bytes:
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _replace_member(archive: bytes, member: str, content: bytes) -> bytes:
+    """A copy of a zip archive with one member's content replaced."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, content if item.filename == member else src.read(item.filename))
+    return out.getvalue()
+
+
+def _damage_compressed_data(archive: bytes) -> bytes:
+    """Flip bytes inside word/document.xml's deflate stream, keeping the zip structure intact."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        info = zf.getinfo("word/document.xml")
+    data = bytearray(archive)
+    header = info.header_offset
+    name_len = int.from_bytes(data[header + 26 : header + 28], "little")
+    extra_len = int.from_bytes(data[header + 28 : header + 30], "little")
+    start = header + 30 + name_len + extra_len
+    for i in range(start + 2, start + min(info.compress_size, 40)):
+        data[i] ^= 0x5A
+    return bytes(data)
+
+
+def _texts(pages) -> list[str]:
+    return [p.page_content for p in pages]
+
+
+# -- supported formats ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["notes.txt", "README.md", "table.csv", "setup.cfg", "CHANGELOG", "notes.TXT", "log.rst"],
+)
+def test_text_like_files_are_read_as_utf8(name: str) -> None:
+    text = "Ünïcode heading\n\nprice,qty\n4.50,3\n— a dash and 50% off\n"
+    pages = load_file(Path(name), text.encode("utf-8"))
+    assert _texts(pages) == [text]
+    assert pages[0].metadata == {}
+
+
+def test_markdown_keeps_its_text() -> None:
+    md = "# Release notes\n\n* Added **PDF** support\n* Fixed [bug](http://x/1)\n"
+    assert _texts(load_file(Path("notes.md"), md.encode())) == [md]
+
+
+def test_csv_rows_survive_as_text() -> None:
+    csv = "city,population\nOslo,709037\nBergen,291940\n"
+    [page] = load_file(Path("cities.csv"), csv.encode())
+    assert "Oslo,709037" in page.page_content
+    assert "Bergen,291940" in page.page_content
+
+
+def test_utf8_byte_order_mark_is_dropped() -> None:
+    assert _texts(load_file(Path("bom.txt"), b"\xef\xbb\xbfHello")) == ["Hello"]
+
+
+def test_html_keeps_main_text_and_title_but_not_boilerplate() -> None:
+    html = b"""<!doctype html><html><head><title>Quarterly report</title>
+    <style>body { color: red }</style><script>var tracking = "SCRIPTCODE";</script></head>
+    <body>
+      <header>SITEHEADER</header>
+      <nav><a href="/">NAVHOME</a> <a href="/about">NAVABOUT</a></nav>
+      <main><h1>Revenue</h1><p>Revenue grew   to 12 million euros.</p>
+      <p>Costs fell.</p></main>
+      <aside>SIDEBAR ads</aside><noscript>NOSCRIPT</noscript>
+      <footer>FOOTERTEXT (c) 2024</footer>
+      <script>document.write("INLINESCRIPT")</script>
+    </body></html>"""
+    [page] = load_file(Path("report.html"), html)
+    assert page.page_content == "Revenue\nRevenue grew   to 12 million euros.\nCosts fell."
+    assert page.metadata == {"title": "Quarterly report"}
+    for boilerplate in ["SCRIPTCODE", "INLINESCRIPT", "color", "SITEHEADER", "NAVHOME",
+                        "SIDEBAR", "NOSCRIPT", "FOOTERTEXT"]:
+        assert boilerplate not in page.page_content
+
+
+def test_htm_suffix_and_html_without_title() -> None:
+    [page] = load_file(Path("page.HTM"), b"<p>Just a <b>fragment</b>.</p>")
+    assert page.page_content == "Just a\nfragment\n."
+    assert page.metadata == {}
+
+
+def test_pdf_pages_carry_their_page_numbers() -> None:
+    data = make_pdf(["Nvidia market share fell to 50 percent.", "", "Huawei unveiled (a) PC."])
+    pages = load_file(Path("report.pdf"), data)
+    # the empty second page is dropped, but the numbering stays the PDF's own
+    assert [(p.metadata["page"], p.page_content) for p in pages] == [
+        (1, "Nvidia market share fell to 50 percent."),
+        (3, "Huawei unveiled (a) PC."),
+    ]
+
+
+def test_pdf_suffix_is_case_insensitive() -> None:
+    assert _texts(load_file(Path("SCAN.PDF"), make_pdf(["Upper case suffix"]))) == [
+        "Upper case suffix"
+    ]
+
+
+def test_docx_paragraphs_become_lines() -> None:
+    data = make_docx(["Project Falcon", "", "Budget: 1,200 euros.", "Owner: Ada Lovelace"])
+    [page] = load_file(Path("plan.docx"), data)
+    assert page.page_content == "Project Falcon\n\nBudget: 1,200 euros.\nOwner: Ada Lovelace"
+
+
+# -- bad inputs -----------------------------------------------------------------------------------
+
+PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("photo.txt", PNG_HEADER + bytes(range(256)), "binary file, not text"),
+        ("empty.txt", b"", "empty file"),
+        ("blank.md", b"  \n\t\n ", "empty file"),
+        ("empty.pdf", b"", "empty file"),
+        ("latin1.txt", "Caf\u00e9 cr\u00e8me".encode("latin-1"), "not UTF-8 text (byte 3)"),
+        ("cp1252.csv", b"name,price\nWidget,\x8010\n", "not UTF-8 text (byte 18)"),
+        ("page.html", b"<p>na\xefve</p>", "not UTF-8 text (byte 5)"),
+        ("tags.html", b"<html><script>only()</script></html>", "no text found"),
+        ("scan.pdf", make_pdf(["", ""]), "no text found (a scanned PDF needs OCR first)"),
+        ("blank.docx", make_docx(["", "  "]), "no text found"),
+    ],
+)
+def test_bad_input_is_refused_with_its_reason(name: str, data: bytes, reason: str) -> None:
+    with pytest.raises(UnreadableFileError) as err:
+        load_file(Path(name), data)
+    assert str(err.value).startswith(reason)
+
+
+GOOD_PDF = make_pdf(["Page one text.", "Page two text."])
+GOOD_DOCX = make_docx(["Hello from Word."])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"%PDF-1.4\nthis is not a pdf at all", id="garbage"),
+        pytest.param(GOOD_PDF[: len(GOOD_PDF) // 2], id="truncated"),
+        pytest.param(b"Just some text saved with a .pdf name", id="text-named-pdf"),
+        pytest.param(GOOD_PDF.replace(b"/Kids [4 0 R 6 0 R]", b"/Kids 4.5"), id="bad-object"),
+        pytest.param(GOOD_PDF.replace(b"/Kids [4 0 R 6 0 R]", b"/Kids [2 0 R]"), id="page-cycle"),
+        # pypdf raises LimitReachedError (not a PdfReadError) for these two
+        pytest.param(GOOD_PDF.replace(b"xref\n0 8", b"xref\n0 860000000000"), id="huge-xref"),
+        pytest.param(
+            GOOD_PDF.replace(b"/Type /Catalog", b"/Type /Xatalog").replace(
+                b"endstream", b"endstreax", 1
+            ),
+            id="recovery-loop",
+        ),
+    ],
+)
+def test_corrupt_pdf_is_unreadable(data: bytes) -> None:
+    with pytest.raises(UnreadableFileError, match=r"^corrupt PDF \(.+\)$"):
+        load_file(Path("broken.pdf"), data)
+
+
+def test_encrypted_pdf_says_to_decrypt_it() -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page in PdfReader(io.BytesIO(GOOD_PDF)).pages:
+        writer.add_page(page)
+    writer.encrypt("secret", algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    with pytest.raises(UnreadableFileError, match=r"^encrypted PDF; decrypt it first"):
+        load_file(Path("locked.pdf"), buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"PK\x03\x04 not really a zip", id="garbage"),
+        pytest.param(GOOD_DOCX[: len(GOOD_DOCX) // 2], id="truncated"),
+        pytest.param(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), id="old-binary-doc"),
+        pytest.param(_replace_member(GOOD_DOCX, "word/document.xml", b"<w:document"),
+                     id="broken-xml"),
+        pytest.param(_damage_compressed_data(GOOD_DOCX), id="damaged-deflate-stream"),
+    ],
+)
+def test_corrupt_docx_is_unreadable(data: bytes) -> None:
+    with pytest.raises(UnreadableFileError, match=r"^corrupt DOCX \(.+\)$"):
+        load_file(Path("broken.docx"), data)
+
+
+def test_zip_that_is_not_a_word_document_is_unreadable() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("notes.txt", "hello")
+    with pytest.raises(UnreadableFileError, match=r"^corrupt DOCX \(.*Content_Types"):
+        load_file(Path("archive.docx"), buffer.getvalue())
