@@ -64,8 +64,13 @@ def format_history(history: History, max_chars: int = 400) -> str:
 
 
 def format_passages(sources: list[Source]) -> str:
-    """One line per passage, numbered from 1, as the answer prompt expects."""
-    return "\n".join(f"[{i}] {' '.join(s.text.split())}" for i, s in enumerate(sources, start=1))
+    """One line per passage, numbered from 1 (the best), listed best last.
+
+    Small models attend most to what they read last; with the best passage next to the
+    question, the 1.5B default answers more questions right (measured on the sample article).
+    """
+    lines = [f"[{i}] {' '.join(s.text.split())}" for i, s in enumerate(sources, start=1)]
+    return "\n".join(reversed(lines))
 
 
 class RagChain:
@@ -132,7 +137,10 @@ class RagChain:
                           timings=timings)
         passages = [s.text for s in sources]
         if grounding.is_ungrounded(text, passages, query):
-            facts = ", ".join(grounding.unsupported_facts(text, passages, query))
+            facts = ", ".join(dict.fromkeys(
+                grounding.unsupported_facts(text, passages, query)
+                + grounding.echoed_terms(text, passages, query)
+            ))
             return Answer(UNSUPPORTED.format(facts=facts), sources, True, query,
                           reason="unsupported", timings=timings)
         cited = grounding.citations(text, len(sources))

@@ -20,6 +20,13 @@ _REFUSAL = re.compile(
     r"|no information|(cannot|can['’]t|unable to) (answer|find|determine)",
     re.IGNORECASE,
 )
+# Question words that carry no subject of their own.
+_FUNCTION = set(
+    "what which when where whom whose does did have has been were will would could should "
+    "many much long tell name named give list explain describe mean means said says about "
+    "into than then them they their there article articles text quoted quote mentioned "
+    "mention according".split()
+)
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
@@ -98,8 +105,33 @@ def unsupported_facts(answer: str, passages: list[str], question: str) -> list[s
     return sorted(numbers - known_numbers) + sorted(names - known_words)
 
 
+def _stem(word: str) -> str:
+    return word[: max(4, len(word) - 3)]
+
+
+def echoed_terms(answer: str, passages: list[str], question: str) -> list[str]:
+    """Question words the answer repeats but no passage uses, even inflected.
+
+    "What was Nvidia's revenue?" answered "Nvidia's revenue was $5.5 billion" when the passages
+    never mention revenue: the answer pins the question's subject on an unrelated fact.
+    """
+    stems = {_stem(w) for w in _WORD.findall(" ".join(passages).lower())}
+    asked = set(_WORD.findall(question.lower())) & set(_WORD.findall(answer.lower()))
+    return sorted(
+        w for w in asked
+        if len(w) > 3 and not w.isdigit() and w not in _COMMON and w not in _FUNCTION
+        and _stem(w) not in stems
+    )
+
+
 def is_ungrounded(answer: str, passages: list[str], question: str) -> bool:
-    """Any invented number, or names of which at least half are invented."""
+    """An invented number; names of which at least half are invented; or echoed question terms
+    that no passage uses: one name ("TSMC") or two ordinary words ("clock speed"). A single
+    ordinary word is let through, since answers often reword the passages ("first" for
+    "inaugural")."""
+    echoed = set(echoed_terms(answer, passages, question))
+    if echoed & key_facts(question)[1] or len(echoed) >= 2:
+        return True
     missing = set(unsupported_facts(answer, passages, question))
     if not missing:
         return False

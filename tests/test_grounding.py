@@ -8,6 +8,7 @@ from assistant.chain import MODEL_REFUSED, NO_PASSAGES
 from assistant.grounding import (
     SENTINEL,
     citations,
+    echoed_terms,
     is_refusal,
     is_ungrounded,
     key_facts,
@@ -158,7 +159,36 @@ def test_numbers_and_names_from_the_question_are_not_flagged() -> None:
     question = "Did Apple spend 7 billion in 2031?"
     answer = "The passages say nothing about Apple in 2031; Xiaomi will invest 200 billion [2]."
     assert unsupported_facts(answer, PASSAGES, question) == []
-    assert not is_ungrounded(answer, PASSAGES, question)
+    # ... but the question's subject, repeated by the answer, appears in no passage
+    assert echoed_terms(answer, PASSAGES, question) == ["apple"]
+    assert is_ungrounded(answer, PASSAGES, question)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "echoed"),
+    [
+        ("What was Nvidia's revenue last year?", "Nvidia's revenue was $5.5 billion [1].",
+         ["revenue"]),
+        ("What is the clock speed of Xiaomi's team?", "The clock speed of Xiaomi's team is 3 [2].",
+         ["clock", "speed"]),
+        ("Who is Lei Jun?", "Lei Jun is the chairman and CEO of Xiaomi [2].", []),
+        ("How much will Xiaomi invest?", "Xiaomi will invest 200 billion yuan [2].", []),
+        ("Who founded Huawei?", "Ren Zhengfei founded Huawei [3].", []),  # passage: "founder"
+        ("What is the name of TSMC's CEO?", "TSMC's CEO is Lei Jun [2].", ["tsmc"]),
+    ],
+)
+def test_echoed_question_terms(question: str, answer: str, echoed: list[str]) -> None:
+    passages = [*PASSAGES, "Ren Zhengfei, founder of Huawei, said there is no need to worry."]
+    assert echoed_terms(answer, passages, question) == echoed
+    assert is_ungrounded(answer, passages, question) == bool(echoed)
+
+
+def test_one_reworded_ordinary_word_is_tolerated() -> None:
+    passages = ["In 2014, Xiaomi launched its inaugural semiconductor project."]
+    question = "When did Xiaomi launch its first chip project?"
+    answer = "Xiaomi launched its first semiconductor project in 2014 [1]."
+    assert echoed_terms(answer, passages, question) == ["first"]
+    assert not is_ungrounded(answer, passages, question)
 
 
 def test_one_invented_name_among_several_grounded_ones_is_tolerated() -> None:
