@@ -49,6 +49,7 @@ class Assistant:
         settings: configuration; `Settings()` (environment and defaults) when omitted.
         llm: a ready LangChain chat model, overriding `settings.llm` (tests, custom backends).
         embeddings: a ready LangChain embeddings model, overriding `settings.embedding`.
+        embedding_id: the name the store records for `embeddings` (default `settings.embedding`).
     """
 
     def __init__(

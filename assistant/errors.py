@@ -1,13 +1,15 @@
 """The assistant's errors. Each carries a one-line `fix` that the CLI prints after the message.
 
-Ingest errors (`ingest.errors.IngestError`) form a sibling hierarchy, since `ingest` never
-imports `assistant`; `ERRORS` names both roots for callers that want to catch everything.
+Both this hierarchy and the ingest errors (`ingest.errors.IngestError`) derive from
+`ingest.errors.FixableError`, which lives in `ingest` since `ingest` never imports `assistant`;
+`ERRORS` is the tuple to catch for everything a user can fix.
 """
 
 from __future__ import annotations
 
 from ingest.errors import (
     EmbeddingMismatchError,
+    FixableError,
     IngestError,
     PathNotFoundError,
     StoreError,
@@ -15,12 +17,8 @@ from ingest.errors import (
 )
 
 
-class AssistantError(Exception):
-    """Base class: `str(err)` says what went wrong, `err.fix` how to fix it."""
-
-    def __init__(self, message: str, fix: str = "") -> None:
-        super().__init__(message)
-        self.fix = fix
+class AssistantError(FixableError):
+    """Base class of errors raised while answering or configuring."""
 
 
 class ConfigError(AssistantError):
@@ -51,7 +49,7 @@ class ModelCallError(AssistantError):
     """The answer model failed or could not be reached."""
 
 
-ERRORS: tuple[type[Exception], ...] = (AssistantError, IngestError)
+ERRORS: tuple[type[Exception], ...] = (FixableError,)
 
 __all__ = [
     "ERRORS",
@@ -61,6 +59,7 @@ __all__ = [
     "EmbeddingMismatchError",
     "EmptyIndexError",
     "EmptyQuestionError",
+    "FixableError",
     "IngestError",
     "ModelCallError",
     "ModelNotAvailableError",

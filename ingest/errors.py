@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 
-class IngestError(Exception):
-    """Base class: `str(err)` says what went wrong, `err.fix` how to fix it."""
+class FixableError(Exception):
+    """Root of the project's errors: `str(err)` says what went wrong, `err.fix` how to fix it."""
 
     def __init__(self, message: str, fix: str = "") -> None:
         super().__init__(message)
         self.fix = fix
+
+
+class IngestError(FixableError):
+    """Base class of errors raised while ingesting."""
 
 
 class PathNotFoundError(IngestError):

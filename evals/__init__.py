@@ -1,0 +1,1 @@
+"""The regression suite (golden questions, metrics, baselines); built in a later issue."""
