@@ -84,7 +84,8 @@ def _ollama(model: str, opts: ModelOptions) -> BaseChatModel:
 
 
 class QuotingFakeChat(BaseChatModel):
-    """Deterministic fake: quotes the first sentence of passage [1], or echoes the question.
+    """Deterministic fake: quotes the first sentence of the last passage (the most relevant one
+    in the answer prompt), or echoes the question when there are no passages.
 
     For tests and demos without a model; it "answers" only as well as retrieval does.
     """
@@ -95,10 +96,11 @@ class QuotingFakeChat(BaseChatModel):
 
     @staticmethod
     def reply(prompt: str) -> str:
-        passage = re.search(r"^\[1\] (.+)$", prompt, re.MULTILINE)
-        if passage:
-            first = re.split(r"(?<=[.!?])\s", passage.group(1).strip(), maxsplit=1)[0]
-            return f"{first} [1]"
+        passages = re.findall(r"^\[(\d+)\] (.+)$", prompt, re.MULTILINE)
+        if passages:
+            number, text = passages[-1]
+            first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+            return f"{first} [{number}]"
         question = re.findall(r"question:\s*(.+)", prompt, re.IGNORECASE)
         return question[-1].strip() if question else "NOT IN DOCUMENTS"
 

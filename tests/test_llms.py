@@ -78,11 +78,12 @@ def test_parse_splits_provider_and_model(name: str, parsed: tuple[str, str]) -> 
 def test_fake_backend_answers_and_streams(opts: ModelOptions) -> None:
     llm = load_llm("fake", opts)
     assert isinstance(llm, QuotingFakeChat)
-    prompt = [HumanMessage("Passages:\n[1] The sky is blue. It rains a lot.\n[2] Other.\n\n"
+    # passages come best last, as the answer prompt lists them
+    prompt = [HumanMessage("Passages:\n[1] Other.\n[2] The sky is blue. It rains a lot.\n\n"
                            "Question: What colour is the sky?")]
     chunks = [chunk.content for chunk in llm.stream(prompt) if chunk.content]
-    assert chunks == ["The ", "sky ", "is ", "blue. ", "[1]"]  # word by word
-    assert llm.invoke(prompt).content == "The sky is blue. [1]"
+    assert chunks == ["The ", "sky ", "is ", "blue. ", "[2]"]  # word by word
+    assert llm.invoke(prompt).content == "The sky is blue. [2]"
 
 
 @pytest.mark.parametrize(

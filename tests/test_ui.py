@@ -198,7 +198,8 @@ def test_chat_in_browser(fake_assistant: Assistant, sample_copy: Path, browser_p
         bot = page.locator('#da-chat [data-testid="bot"]')
         summary = bot.first.locator(".da-sources summary").first  # only in the final message
         expect(summary).to_contain_text(EVIL_NAME, timeout=10_000)  # the name shows as text
-        expect(bot.first).to_contain_text(answer)  # so does the payload quoted in the answer
+        # so does the payload quoted in the answer (cited by the number the fake gave it)
+        expect(bot.first).to_contain_text(answer.removesuffix(" [1]"))
         summary.click()
         expect(bot.first.locator(".da-sources blockquote").first).to_contain_text(IMAGE)
 
@@ -215,8 +216,10 @@ def test_chat_in_browser(fake_assistant: Assistant, sample_copy: Path, browser_p
                    if urlparse(u).scheme in ("http", "https", "ws", "wss")
                    and urlparse(u).hostname not in ("127.0.0.1", "localhost")]
         assert outside == [], outside
-        assert histories == [
-[], [("Which chip did Nvidia ship in 2024?", answer)]]
+        assert histories[0] == [] and len(histories) == 2
+        [(asked, answered)] = histories[1]  # the plain answer text, with its marker
+        assert asked == "Which chip did Nvidia ship in 2024?"
+        assert re.fullmatch(re.escape(answer.removesuffix(" [1]")) + r" \[\d\]", answered)
     finally:
         app.close()
     print(f"browser test took {time.perf_counter() - started:.1f}s", file=sys.stderr)
