@@ -149,6 +149,7 @@ class RagChain:
             ))
             return Answer(UNSUPPORTED.format(facts=facts), sources, True, query,
                           reason="unsupported", timings=timings)
+        text = grounding.repair_citations(text, passages)
         cited = grounding.citations(text, len(sources))
         if not cited:  # the model forgot its markers: cite the passage that shares most words
             best = max(range(len(sources)), key=lambda i: _overlap(text, sources[i].text))

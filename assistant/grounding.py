@@ -17,7 +17,8 @@ _REFUSAL = re.compile(
     r"(contain|mention|state|say|provide|include|specify|give)"
     r"|\bnot\b[^.]{0,30}\b(in|by|from) the (given |provided |retrieved |numbered )?"
     r"(passages?|documents?|context|text)\b"
-    r"|no information|(cannot|can['’]t|unable to) (answer|find|determine)",
+    r"|no information|(cannot|can['’]t|unable to) (answer|find|determine)"
+    r"|(do not|don['’]t) know",
     re.IGNORECASE,
 )
 # Question words that carry no subject of their own.
@@ -67,6 +68,39 @@ def strip_invalid_citations(text: str, n_sources: int) -> str:
         lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "",
         text,
     )
+
+
+def _support(sentence: str, passage: str) -> int:
+    """How well `passage` backs `sentence`: shared numbers count 3, shared words 1."""
+    numbers = _numbers(sentence) & _numbers(passage)
+    words = {w for w in _WORD.findall(sentence.lower()) if len(w) > 2 and not w.isdigit()}
+    return 3 * len(numbers) + len(words & set(_WORD.findall(passage.lower())) - _COMMON)
+
+
+def repair_citations(text: str, passages: list[str]) -> str:
+    """Point each sentence's markers at the passage that backs it best.
+
+    Small models often cite the passage they read last whatever it says; a sentence whose
+    cited passages all back it less than another passage gets that passage's number instead.
+    """
+    fixed = []
+    for sentence in re.split(r"((?<=[.!?\]])\s+(?!\[))", text):  # separators at odd places
+        cited = [int(n) for n in _CITATION.findall(sentence) if 1 <= int(n) <= len(passages)]
+        if cited:
+            plain = _CITATION.sub(" ", sentence)
+            scores = [_support(plain, p) for p in passages]
+            best = max(range(len(passages)), key=lambda i: scores[i]) + 1
+            if max(scores[n - 1] for n in cited) < scores[best - 1]:
+                first = True
+
+                def swap(match: re.Match[str], best: int = best) -> str:
+                    nonlocal first
+                    keep, first = first, False
+                    return f"[{best}]" if keep else ""
+
+                sentence = _CITATION.sub(swap, sentence)
+        fixed.append(sentence)
+    return "".join(fixed)
 
 
 def _numbers(text: str) -> set[str]:

@@ -12,6 +12,7 @@ from assistant.grounding import (
     is_refusal,
     is_ungrounded,
     key_facts,
+    repair_citations,
     strip_invalid_citations,
     unsupported_facts,
 )
@@ -213,3 +214,31 @@ def test_any_invented_number_is_ungrounded_even_with_grounded_names() -> None:
 def test_sentence_opening_common_word_is_not_a_name() -> None:
     answer = "Investment in R&D will total 200 billion yuan [2]."
     assert not is_ungrounded(answer, PASSAGES, QUESTION)
+
+
+REPAIR_PASSAGES = [
+    "Huang said the export controls were a failure.",
+    "Nvidia's market share in China plunged to 50 percent now from 95 percent.",
+    "Xiaomi will invest 200 billion yuan in R&D.",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "repaired"),
+    [
+        # cited the wrong passage: the one that holds the number wins
+        ("Nvidia's share in China is 50 percent [1].",
+         "Nvidia's share in China is 50 percent [2]."),
+        # right citations stay; a wrong pair in the next sentence collapses to the right one
+        ("Huang called them a failure [1].\nXiaomi will invest 200 billion [1][2].",
+         "Huang called them a failure [1].\nXiaomi will invest 200 billion [3]."),
+        # one of two markers is right: left alone
+        ("Xiaomi will invest 200 billion yuan [1][3].",
+         "Xiaomi will invest 200 billion yuan [1][3]."),
+        ("No markers here.", "No markers here."),
+        # a marker after the full stop belongs to the sentence before it
+        ("It fell to 50 percent. [1]", "It fell to 50 percent. [2]"),
+    ],
+)
+def test_repair_citations(text: str, repaired: str) -> None:
+    assert repair_citations(text, REPAIR_PASSAGES) == repaired
