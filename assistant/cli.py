@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from assistant.errors import ERRORS
+from assistant.errors import ERRORS, describe
 from assistant.settings import Settings
 
 
@@ -115,8 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except ERRORS as exc:
-        fix = getattr(exc, "fix", "")
-        print(f"Error: {exc}" + (f" Fix: {fix}." if fix else ""), file=sys.stderr)
+        print(f"Error: {describe(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

@@ -14,6 +14,7 @@ from ingest.errors import (
     PathNotFoundError,
     StoreError,
     UnknownEmbeddingError,
+    describe,
 )
 
 
@@ -67,4 +68,5 @@ __all__ = [
     "StoreError",
     "UnknownBackendError",
     "UnknownEmbeddingError",
+    "describe",
 ]

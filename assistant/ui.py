@@ -18,7 +18,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from assistant.chain import Answer
-from assistant.errors import ERRORS
+from assistant.errors import ERRORS, describe
 from assistant.retrieval import Source
 
 if TYPE_CHECKING:
@@ -90,9 +90,7 @@ def format_answer(answer: Answer) -> str:
 
 
 def format_error(exc: BaseException) -> str:
-    fix = getattr(exc, "fix", "")
-    text = f"{exc}" + (f" Fix: {fix}." if fix else "")
-    return f"{ERROR_LABEL} {neutralise(text)}"
+    return f"{ERROR_LABEL} {neutralise(describe(exc))}"
 
 
 def header_line(model: str, documents: int) -> str:

@@ -11,6 +11,15 @@ class FixableError(Exception):
         self.fix = fix
 
 
+def describe(exc: BaseException) -> str:
+    """One line for people: "What went wrong. Fix: how to fix it." """
+    text = str(exc).strip() or type(exc).__name__
+    if text[-1] not in ".!?)":
+        text += "."
+    fix = getattr(exc, "fix", "")
+    return f"{text} Fix: {fix}." if fix else text
+
+
 class IngestError(FixableError):
     """Base class of errors raised while ingesting."""
 

@@ -202,7 +202,7 @@ def test_path_that_does_not_exist(kb: Path, docs: Path, capsys) -> None:
 
     assert capsys.readouterr() == (
         "",
-        "Error: No such file or folder: missing.txt Fix: check the path (relative to this "
+        "Error: No such file or folder: missing.txt. Fix: check the path (relative to this "
         "folder).\n",
     )
     assert cli(kb, "sources") == 0
