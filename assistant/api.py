@@ -22,8 +22,10 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 class AnswerStream:
     """Iterate for pieces of answer text; afterwards `.answer` holds the final `Answer`.
 
-    When the finished draft turns out to be unsupported by the documents, one last piece
-    says so, and `.answer.refused` is True.
+    The pieces are the model's draft as it is written. The final `.answer.text` is that draft
+    checked: citation markers renumbered [1], [2]... to match `.answer.sources`, or, when the
+    draft turns out to be unsupported by the documents, a refusal, which also arrives as one
+    last piece (and `.answer.refused` is True).
     """
 
     def __init__(self, events: Iterator[str | Answer]) -> None:

@@ -36,7 +36,8 @@ UNSUPPORTED = (
 class Answer:
     """An answer with its numbered sources: a marker [n] in `text` refers to `sources[n-1]`.
 
-    `sources` are in the order the model read them, the most relevant last.
+    `sources` holds the passages the model read: the cited ones first, numbered [1], [2]...
+    in the order the answer cites them, then the others, most relevant first.
     """
 
     text: str
@@ -138,8 +139,9 @@ class RagChain:
     ) -> Answer:
         """Turn the model's draft into an Answer, refusing when it is unsupported."""
         text = grounding.strip_invalid_citations(draft.strip(), len(sources))
+        by_score = sorted(sources, key=lambda s: s.score, reverse=True)
         if not text or grounding.is_refusal(text):
-            return Answer(MODEL_REFUSED, sources, True, query, reason="model-refused",
+            return Answer(MODEL_REFUSED, by_score, True, query, reason="model-refused",
                           timings=timings)
         passages = [s.text for s in sources]
         if grounding.is_ungrounded(text, passages, query):
@@ -147,7 +149,7 @@ class RagChain:
                 grounding.unsupported_facts(text, passages, query)
                 + grounding.echoed_terms(text, passages, query)
             ))
-            return Answer(UNSUPPORTED.format(facts=facts), sources, True, query,
+            return Answer(UNSUPPORTED.format(facts=facts), by_score, True, query,
                           reason="unsupported", timings=timings)
         text = grounding.repair_citations(text, passages)
         cited = grounding.citations(text, len(sources))
@@ -155,7 +157,12 @@ class RagChain:
             best = max(range(len(sources)), key=lambda i: _overlap(text, sources[i].text))
             cited = [best + 1]
             text = f"{text} [{best + 1}]"
-        return Answer(text, sources, False, query, citations=cited, timings=timings)
+        # Renumber for the reader: cited passages become [1], [2]... in citation order.
+        order = cited + [i for i in range(1, len(sources) + 1) if i not in cited]
+        order[len(cited):] = sorted(order[len(cited):], key=lambda i: -sources[i - 1].score)
+        text = grounding.renumber(text, {old: new for new, old in enumerate(order, start=1)})
+        return Answer(text, [sources[i - 1] for i in order], False, query,
+                      citations=list(range(1, len(cited) + 1)), timings=timings)
 
 
 def _may_become_sentinel(draft: str) -> bool:

@@ -103,6 +103,11 @@ def repair_citations(text: str, passages: list[str]) -> str:
     return "".join(fixed)
 
 
+def renumber(text: str, mapping: dict[int, int]) -> str:
+    """Rewrite citation markers [old] as [new]; markers not in `mapping` are left alone."""
+    return _CITATION.sub(lambda m: f"[{mapping.get(int(m.group(1)), int(m.group(1)))}]", text)
+
+
 def _numbers(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 

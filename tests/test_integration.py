@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,10 @@ def kb(tmp_path_factory: pytest.TempPathFactory, minilm) -> Path:
     )
     assert report.added and not report.failed and report.chunks > 5
     return data_dir
+
+
+def unmarked(text: str) -> str:
+    return " ".join(re.sub(r"\[\d+\]", " ", text).split())
 
 
 def make(kb: Path, minilm, llm: str = "fake") -> Assistant:
@@ -61,7 +66,8 @@ def test_answers_cite_real_sources(kb: Path, minilm, llm: str) -> None:
     if not answer.refused:  # a 135M model may well refuse; when it answers, citations are valid
         assert answer.citations
         assert all(1 <= n <= len(answer.sources) for n in answer.citations)
-        assert "".join(pieces).strip() == answer.text or answer.text.startswith("".join(pieces))
+        # the final text is the streamed draft with its markers renumbered for the reader
+        assert unmarked("".join(pieces)) == unmarked(answer.text)
 
 
 @pytest.mark.parametrize("llm", ["fake", "llamacpp:smollm2-135m"])
