@@ -20,7 +20,7 @@ from ingest.errors import PathNotFoundError
 from ingest.loaders import UnreadableFileError, load_file
 from ingest.store import DocumentInfo, Store, chunk_id
 
-EMBED_BATCH = 128
+EMBED_BATCH = 1024  # chunks per embedding call, across files
 
 
 @dataclass
@@ -106,12 +106,10 @@ def ingest_paths(
     for info in store.documents():
         known.setdefault(info.source, []).append(info)
 
+    writer = _Writer(store, embeddings, report, on_file)
     for path in iter_files(roots):
-        source = str(path)
-        status = _ingest_one(path, source, known.get(source, []), store, embeddings,
-                             chunk_size, chunk_overlap, report)
-        if on_file:
-            on_file(source, status)
+        _ingest_one(path, known.get(str(path), []), writer, chunk_size, chunk_overlap)
+    writer.flush()
 
     if prune:
         for source in known:
@@ -123,54 +121,84 @@ def ingest_paths(
 
 def _ingest_one(
     path: Path,
-    source: str,
     versions: list[DocumentInfo],
-    store: Store,
-    embeddings: Embeddings,
+    writer: _Writer,
     chunk_size: int,
     chunk_overlap: int,
-    report: IngestReport,
-) -> str:
+) -> None:
+    source = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        report.failed.append((source, f"cannot read ({exc.strerror or exc})"))
-        return "failed"
+        writer.fail(source, f"cannot read ({exc.strerror or exc})")
+        return
     digest = hashlib.sha256(data).hexdigest()
     done = any(v.content_hash == digest and v.complete for v in versions)
+    status = "updated" if any(v.complete for v in versions) else "added"
     if done and len(versions) == 1:
-        report.unchanged.append(source)
-        return "unchanged"
-    if not done:
+        writer.finish(_File(source, digest, "unchanged"))
+    elif done:  # the new version was written but a crash kept the old one: drop it
+        writer.finish(_File(source, digest, status))
+    else:
         try:
             chunks = _chunks(path, data, chunk_size, chunk_overlap)
         except UnreadableFileError as exc:
-            report.failed.append((source, str(exc)))
-            return "failed"
-        _write(source, digest, chunks, store, embeddings)
-        report.chunks += len(chunks)
-    store.delete(source, keep_hash=digest)
-    if any(v.complete for v in versions):
-        report.updated.append(source)
-        return "updated"
-    report.added.append(source)
-    return "added"
+            writer.fail(source, str(exc))
+            return
+        writer.add(_File(source, digest, status, left=len(chunks)), chunks)
 
 
-def _write(
-    source: str,
-    digest: str,
-    chunks: list[tuple[str, dict[str, Any]]],
-    store: Store,
-    embeddings: Embeddings,
-) -> None:
-    for start in range(0, len(chunks), EMBED_BATCH):
-        batch = chunks[start : start + EMBED_BATCH]
-        texts = [text for text, _ in batch]
-        metas = [
-            {**meta, "source": source, "content_hash": digest, "chunk": start + i,
-             "n_chunks": len(chunks)}
-            for i, (_, meta) in enumerate(batch)
-        ]
-        ids = [chunk_id(source, digest, start + i) for i in range(len(batch))]
-        store.upsert(ids, texts, embeddings.embed_documents(texts), metas)
+@dataclass
+class _File:
+    source: str
+    digest: str
+    status: str  # added | updated | unchanged
+    left: int = 0  # chunks not yet written
+
+
+class _Writer:
+    """Embeds and upserts chunks in batches that span files, so that many small files still
+    fill the embedding model's batches. A file is finished (its old version deleted, its
+    status reported) only once all its chunks are written."""
+
+    def __init__(
+        self,
+        store: Store,
+        embeddings: Embeddings,
+        report: IngestReport,
+        on_file: Callable[[str, str], None] | None,
+    ) -> None:
+        self.store, self.embeddings, self.report, self.on_file = store, embeddings, report, on_file
+        self.rows: list[tuple[str, str, dict[str, Any], _File]] = []
+
+    def add(self, file: _File, chunks: list[tuple[str, dict[str, Any]]]) -> None:
+        for i, (text, meta) in enumerate(chunks):
+            meta = {**meta, "source": file.source, "content_hash": file.digest, "chunk": i,
+                    "n_chunks": len(chunks)}
+            self.rows.append((chunk_id(file.source, file.digest, i), text, meta, file))
+        if len(self.rows) >= EMBED_BATCH:
+            self.flush(full_batches_only=True)
+
+    def flush(self, full_batches_only: bool = False) -> None:
+        while self.rows and (len(self.rows) >= EMBED_BATCH or not full_batches_only):
+            batch, self.rows = self.rows[:EMBED_BATCH], self.rows[EMBED_BATCH:]
+            texts = [text for _, text, _, _ in batch]
+            self.store.upsert([row[0] for row in batch], texts,
+                              self.embeddings.embed_documents(texts), [row[2] for row in batch])
+            self.report.chunks += len(batch)
+            for *_, file in batch:
+                file.left -= 1
+                if file.left == 0:
+                    self.finish(file)
+
+    def finish(self, file: _File) -> None:
+        if file.status != "unchanged":
+            self.store.delete(file.source, keep_hash=file.digest)
+        getattr(self.report, file.status).append(file.source)
+        if self.on_file:
+            self.on_file(file.source, file.status)
+
+    def fail(self, source: str, reason: str) -> None:
+        self.report.failed.append((source, reason))
+        if self.on_file:
+            self.on_file(source, "failed")

@@ -60,9 +60,10 @@ def test_ingest_prints_each_file_and_the_summary(kb: Path, docs: Path, capsys) -
     assert cli(kb, "ingest", str(docs)) == 0
 
     out, err = capsys.readouterr()
+    # a failure shows at once; a file counts as added once its embedded chunks are written
     assert out == (
-        f"    added  {docs / 'nvidia.md'}\n"
         f"   failed  {docs / 'photo.txt'}\n"
+        f"    added  {docs / 'nvidia.md'}\n"
         f"    added  {docs / 'xiaomi.txt'}\n"
         "2 added, 0 updated, 0 unchanged, 0 removed, 1 failed, 2 chunks written\n"
     )
