@@ -1,8 +1,11 @@
-"""Pure checks on a drafted answer: refusal wording, citation markers, unsupported key facts.
+"""Pure checks on a drafted answer: refusal wording, unsupported facts, citation markers.
 
 A small model asked to answer "only from the passages" still fills gaps from memory (a CEO's
-name, a revenue figure, a capital city). `unsupported_facts` catches the most damaging form of
-that: names and numbers in the answer that neither the passages nor the question contain.
+name, a revenue figure, a capital city) or pins the question on an unrelated fact ("revenue was
+$5.5 billion" from a passage about a write-down). `is_ungrounded` catches both: names and
+numbers that neither the passages nor the question contain, and question terms that the answer
+repeats but no passage uses. `repair_citations` and `renumber` fix the markers of an answer
+that passes.
 """
 
 from __future__ import annotations
