@@ -15,6 +15,7 @@ from assistant.retrieval import DenseRetriever, Source
 from assistant.settings import Settings
 from ingest import DocumentInfo, IngestReport, Store, ingest_paths, load_embeddings
 from ingest.pipeline import check_paths
+from prompts import load_prompt
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -137,6 +138,13 @@ class Assistant:
         if self.store.count():
             return None
         return self.ingest([SAMPLE_DIR])
+
+    def warm_up(self) -> None:
+        """Load both models now and let the answer model read the fixed start of its prompt
+        (llama.cpp caches it), so that the first question is as quick as the next ones."""
+        self.embeddings.embed_query("warm up")
+        messages = load_prompt("answer").invoke({"context": "[1] -", "question": "-"})
+        self.llm.invoke(messages, max_tokens=1)
 
     # -- questions ------------------------------------------------------------------------------
     def _check(self, question: str) -> str:

@@ -73,7 +73,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     report = assistant.ingest_sample_if_empty()
     if report is not None:
         print(f"The knowledge base was empty: ingested the sample corpus ({report.summary()}).")
-    assistant.llm  # noqa: B018  # model problems (missing package, bad checksum) show up now
+    print("Loading the models...", flush=True)
+    assistant.warm_up()  # model problems (missing package, bad checksum) show up before the UI
     print(f"Chat on http://{args.host}:{args.port} (answer model: {assistant.settings.llm})")
     launch(assistant, host=args.host, port=args.port)
     return 0

@@ -52,13 +52,16 @@ class ChatLlamaCpp(BaseChatModel):
     def _llm_type(self) -> str:
         return "llamacpp"
 
-    def _request(self, messages: list[BaseMessage], stop: list[str] | None, stream: bool) -> dict:
+    def _request(
+        self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kwargs: Any
+    ) -> dict:
+        """An OpenAI-style request; `max_tokens` and `temperature` may be overridden per call."""
         body: dict[str, Any] = {
             "messages": [
                 {"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages
             ],
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "temperature": kwargs.get("temperature", self.temperature),
             "stream": stream,
         }
         if stop:
@@ -77,7 +80,7 @@ class ChatLlamaCpp(BaseChatModel):
     ) -> ChatResult:
         server, lock = self._load()
         with lock:
-            reply = server.handle_chat_completions(self._request(messages, stop, stream=False))
+            reply = server.handle_chat_completions(self._request(messages, stop, False, **kwargs))
         if "error" in reply:
             raise ModelCallError(f"llama.cpp failed: {reply['error']}", fix="see the log above")
         usage = reply.get("usage", {})
@@ -100,7 +103,7 @@ class ChatLlamaCpp(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         server, lock = self._load()
         chunks: queue.Queue[Any] = queue.Queue()
-        body = self._request(messages, stop, stream=True)
+        body = self._request(messages, stop, True, **kwargs)
 
         def work() -> None:
             try:

@@ -82,3 +82,10 @@ def test_follow_up_is_condensed_with_a_real_model(kb: Path, minilm) -> None:
     answer = make(kb, minilm, "llamacpp:smollm2-135m").ask("What else did he say?", history)
     assert answer.question  # the model rewrote it (or it fell back to the question itself)
     assert answer.sources or answer.refused
+
+
+def test_warm_up_loads_the_small_model_and_answers_one_token(kb: Path, minilm) -> None:
+    assistant = make(kb, minilm, "llamacpp:smollm2-135m")
+    assistant.warm_up()
+    reply = assistant.llm.invoke("Count from one to ten.", max_tokens=1)
+    assert reply.usage_metadata is not None and reply.usage_metadata["output_tokens"] == 1
