@@ -1,21 +1,23 @@
-"""Screenshots of the chat UI for the docs: `python benchmarks/screenshots.py [OUT_DIR]`.
+"""Screenshots of the chat UI for the docs: `python benchmarks/screenshots.py [--default-model]`.
 
-Runs the app with the fake model and bag-of-words embeddings on the sample corpus (in a
-temporary data dir) and photographs it in headless Chromium (apt-get install chromium;
-pip install playwright). Writes chat.png (an answer with its sources) and refused.png.
+Runs the app on the sample corpus (in a temporary data dir) and photographs it in headless
+Chromium (apt-get install chromium; pip install playwright). By default with the fake model and
+bag-of-words embeddings: chat.png (an answer with its sources) and refused.png. With
+`--default-model`, the real default models: chat-default-model.png (an answer, then a refusal).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
-import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.api import SAMPLE_DIR  # noqa: E402
@@ -26,43 +28,71 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def ask(page, question: str, reply: int, wait_for: str) -> None:
+def ask(page: Page, question: str, reply: int, wait_for: str) -> None:
     box = page.locator("textarea").first
     box.fill(question)
     box.press("Enter")
     expect(page.locator('#da-chat [data-testid="bot"]').nth(reply)).to_contain_text(
-        wait_for, timeout=30_000
+        wait_for, timeout=90_000  # the default model takes a few seconds
     )
     expect(box).to_be_editable()  # the turn is over: no progress indicator left
     page.wait_for_timeout(300)
 
 
-def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+def serve(settings: Settings, shoot: Callable[[Page, str], None]) -> None:
+    assistant = Assistant(settings)
+    assistant.ingest([SAMPLE_DIR])
+    assistant.warm_up()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = launch(assistant, port=port, block=False)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1000, "height": 720})
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
+            shoot(page, f"http://127.0.0.1:{port}/")
+            browser.close()
+    finally:
+        app.close()
+
+
+def fake_shots(out: Path, data_dir: Path) -> None:
+    def shoot(page: Page, url: str) -> None:
+        ask(page, "What did Jensen Huang say about the export controls?", 0, "Sources")
+        page.locator("#da-chat .da-sources summary").first.click()
+        page.screenshot(path=str(out / "chat.png"))
+        page.goto(url, wait_until="load")  # a new conversation
+        ask(page, "Lasagna recipes?", 0, "Not in your documents")
+        page.screenshot(path=str(out / "refused.png"))
+
+    serve(Settings(data_dir=data_dir, llm="fake", embedding="fake"), shoot)
+
+
+def default_model_shot(out: Path, data_dir: Path) -> None:
+    def shoot(page: Page, url: str) -> None:
+        page.set_viewport_size({"width": 1000, "height": 900})
+        ask(page, "What did Jensen Huang call the export controls?", 0, "Sources")
+        page.locator("#da-chat .da-sources summary").first.click()
+        ask(page, "What is the name of TSMC's CEO?", 1, "Not in your documents")
+        page.screenshot(path=str(out / "chat-default-model.png"), full_page=True)
+
+    serve(Settings(data_dir=data_dir), shoot)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", type=Path,
+                        default=Path(__file__).resolve().parent.parent / "docs")
+    parser.add_argument("--default-model", action="store_true")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as data_dir:
-        assistant = Assistant(Settings(data_dir=Path(data_dir), llm="fake", embedding="fake"))
-        assistant.ingest([SAMPLE_DIR])
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        app = launch(assistant, port=port, block=False)
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                page = browser.new_page(viewport={"width": 1000, "height": 720})
-                page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
-                ask(page, "What did Jensen Huang say about the export controls?", 0, "Sources")
-                page.locator("#da-chat .da-sources summary").first.click()
-                page.screenshot(path=str(out / "chat.png"))
-                page.goto(f"http://127.0.0.1:{port}/", wait_until="load")  # a new conversation
-                ask(page, "Lasagna recipes?", 0, "Not in your documents")
-                page.screenshot(path=str(out / "refused.png"))
-                browser.close()
-        finally:
-            app.close()
-    print(f"wrote {out / 'chat.png'} and {out / 'refused.png'}")
+        shots = default_model_shot if args.default_model else fake_shots
+        shots(args.out, Path(data_dir))
+    print(f"wrote screenshots to {args.out}")
 
 
 if __name__ == "__main__":
-    default = Path(__file__).resolve().parent.parent / "docs"
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else default)
+    main()
