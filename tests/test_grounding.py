@@ -8,6 +8,7 @@ from assistant.chain import MODEL_REFUSED, NO_PASSAGES
 from assistant.grounding import (
     SENTINEL,
     citations,
+    drawn_terms,
     echoed_terms,
     is_refusal,
     is_ungrounded,
@@ -242,3 +243,25 @@ REPAIR_PASSAGES = [
 )
 def test_repair_citations(text: str, repaired: str) -> None:
     assert repair_citations(text, REPAIR_PASSAGES) == repaired
+
+
+ROOTS = ["Ren Zhengfei, founder of Huawei, said there is no need to worry about chips.",
+         "Ren underscored the importance of theoretical research. \"Without fundamental "
+         "research, we lack roots,\" he said."]
+
+
+def test_paraphrased_question_echoed_around_passage_content_is_kept() -> None:
+    question = "Why does Huawei's founder think basic science matters?"
+    answer = "Huawei's founder thinks basic science matters because without fundamental " \
+             "research, we lack roots [1]."
+    assert echoed_terms(answer, ROOTS, question) == ["basic", "matters", "science"]
+    assert drawn_terms(answer, ROOTS, question) == ["fundamental", "lack", "research", "roots"]
+    assert not is_ungrounded(answer, ROOTS, question)
+
+
+def test_question_restated_around_one_passage_value_is_withheld() -> None:
+    passage = "Xiaomi unveiled its 3-nanometer XRing O1 chip for smartphones in May."
+    question = "What is the clock speed of Xiaomi's XRing O1 chip?"
+    answer = "The clock speed of Xiaomi's XRing O1 chip is 3 nanometers [1]."
+    assert drawn_terms(answer, [passage], question) == ["nanometers"]
+    assert is_ungrounded(answer, [passage], question)
