@@ -153,10 +153,10 @@ class RagChain:
                           reason="unsupported", timings=timings)
         text = grounding.repair_citations(text, passages)
         cited = grounding.citations(text, len(sources))
-        if not cited:  # the model forgot its markers: cite the passage that shares most words
-            best = max(range(len(sources)), key=lambda i: _overlap(text, sources[i].text))
-            cited = [best + 1]
-            text = f"{text} [{best + 1}]"
+        if not cited:  # the model forgot its markers: cite the passage that backs it best
+            best = grounding.best_passage(text, passages)
+            cited = [best]
+            text = f"{text} [{best}]"
         # Renumber for the reader: cited passages become [1], [2]... in citation order.
         order = cited + [i for i in range(1, len(sources) + 1) if i not in cited]
         order[len(cited):] = sorted(order[len(cited):], key=lambda i: -sources[i - 1].score)
@@ -169,7 +169,3 @@ def _may_become_sentinel(draft: str) -> bool:
     head = draft.strip().upper()[: len(grounding.SENTINEL)]
     return grounding.SENTINEL.startswith(head)
 
-
-def _overlap(a: str, b: str) -> int:
-    words = set(re.findall(r"\w+", b.lower()))
-    return sum(1 for w in set(re.findall(r"\w+", a.lower())) if w in words)

@@ -80,6 +80,12 @@ def _support(sentence: str, passage: str) -> int:
     return 3 * len(numbers) + len(words & set(_WORD.findall(passage.lower())) - _COMMON)
 
 
+def best_passage(text: str, passages: list[str]) -> int:
+    """The 1-based number of the passage that backs `text` best (the first, on a tie)."""
+    scores = [_support(text, p) for p in passages]
+    return scores.index(max(scores)) + 1
+
+
 def repair_citations(text: str, passages: list[str]) -> str:
     """Point each sentence's markers at the passage that backs it best.
 
@@ -92,7 +98,7 @@ def repair_citations(text: str, passages: list[str]) -> str:
         if cited:
             plain = _CITATION.sub(" ", sentence)
             scores = [_support(plain, p) for p in passages]
-            best = max(range(len(passages)), key=lambda i: scores[i]) + 1
+            best = best_passage(plain, passages)
             if max(scores[n - 1] for n in cited) < scores[best - 1]:
                 first = True
 
@@ -151,30 +157,36 @@ def _stem(word: str) -> str:
     return word[: min(6, max(4, len(word) - 3))]
 
 
+def _stems(texts: list[str]) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(" ".join(texts).lower())}
+
+
+def _content_words(text: str) -> set[str]:
+    """Lower-cased words that can carry a subject: not short, numeric, common or functional."""
+    return {
+        w for w in _WORD.findall(text.lower())
+        if len(w) > 3 and not w.isdigit() and w not in _COMMON and w not in _FUNCTION
+    }
+
+
 def echoed_terms(answer: str, passages: list[str], question: str) -> list[str]:
     """Question words the answer repeats but no passage uses, even inflected.
 
     "What was Nvidia's revenue?" answered "Nvidia's revenue was $5.5 billion" when the passages
     never mention revenue: the answer pins the question's subject on an unrelated fact.
     """
-    stems = {_stem(w) for w in _WORD.findall(" ".join(passages).lower())}
-    asked = set(_WORD.findall(question.lower())) & set(_WORD.findall(answer.lower()))
-    return sorted(
-        w for w in asked
-        if len(w) > 3 and not w.isdigit() and w not in _COMMON and w not in _FUNCTION
-        and _stem(w) not in stems
-    )
+    stems = _stems(passages)
+    asked = _content_words(question) & _content_words(answer)
+    return sorted(w for w in asked if _stem(w) not in stems)
 
 
 def drawn_terms(answer: str, passages: list[str], question: str) -> list[str]:
     """Content words of the answer that come from the passages and not from the question."""
-    from_passages = {_stem(w) for w in _WORD.findall(" ".join(passages).lower())}
-    from_question = {_stem(w) for w in _WORD.findall(question.lower())}
-    return sorted({
-        w for w in _WORD.findall(answer.lower())
-        if len(w) > 3 and not w.isdigit() and w not in _COMMON and w not in _FUNCTION
-        and _stem(w) in from_passages and _stem(w) not in from_question
-    })
+    from_passages, from_question = _stems(passages), _stems([question])
+    return sorted(
+        w for w in _content_words(answer)
+        if _stem(w) in from_passages and _stem(w) not in from_question
+    )
 
 
 def is_ungrounded(answer: str, passages: list[str], question: str) -> bool:
