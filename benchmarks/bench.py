@@ -1,9 +1,8 @@
-"""Ingest throughput and answer latency of the default setup, with same-run baselines.
+"""Answer quality and latency of the default setup, with a same-run baseline.
 
-    python benchmarks/bench.py [--docs 500] [--llm llamacpp:qwen2.5-coder-1.5b]
+    python benchmarks/bench.py [--llm llamacpp:qwen2.5-coder-1.5b]
 
-Ingest: N SciFact abstracts written one file each (../shared/bench/scifact) go through
-`Assistant.ingest`; the baseline is raw `SentenceTransformer.encode` on the same chunks.
+(Ingest throughput, memory and re-ingest cost: benchmarks/ingest.py.)
 Answers: questions about the sample article, answerable and not: facts answered, unanswerable
 questions refused, time to first token and total; the baseline is the LangChain-tutorial wiring
 (1,000-character chunks, k=4, "if you don't know, say so") with the same model.
@@ -12,7 +11,6 @@ questions refused, time to first token and total; the baseline is the LangChain-
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -28,10 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.grounding import is_refusal  # noqa: E402
-from ingest.chunking import split  # noqa: E402
-from ingest.loaders import load_file  # noqa: E402
 
-SCIFACT = ROOT.parent / "shared" / "bench" / "scifact" / "corpus.jsonl"
 # Questions written while reading the sample article: facts it states (with a string the answer
 # must contain) and questions it cannot answer, several of them close to its topic.
 ANSWERABLE = [
@@ -63,52 +58,6 @@ TUTORIAL = ChatPromptTemplate.from_messages([
                "don't know the answer, say that you don't know.\n\n{context}"),
     ("human", "{question}"),
 ])
-
-
-def write_corpus(target: Path, n: int) -> list[Path]:
-    paths = []
-    with SCIFACT.open() as rows:
-        for _, line in zip(range(n), rows, strict=False):
-            doc = json.loads(line)
-            path = target / f"{doc['_id']}.txt"
-            path.write_text(f"{doc.get('title', '')}\n\n{doc['text']}", encoding="utf-8")
-            paths.append(path)
-    return paths
-
-
-def bench_ingest(n: int) -> list[tuple[str, str]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp) / "docs"
-        docs.mkdir()
-        files = write_corpus(docs, n)
-        settings = Settings(data_dir=Path(tmp) / "kb", llm="fake")
-        assistant = Assistant(settings)
-        assistant.embeddings.embed_query("warm up")
-        t0 = time.perf_counter()
-        report = assistant.ingest([docs])
-        ingest_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        again = assistant.ingest([docs])
-        reingest_s = time.perf_counter() - t0
-        assert not again.added and len(again.unchanged) == len(files)
-
-        texts = [c.page_content for f in files
-                 for c in split(load_file(f, f.read_bytes()), settings.chunk_size,
-                                settings.chunk_overlap)]
-        model = assistant.embeddings._client  # type: ignore[attr-defined]  # the SentenceTransformer
-        t0 = time.perf_counter()
-        model.encode(texts, batch_size=64, normalize_embeddings=True)
-        raw_s = time.perf_counter() - t0
-    rate, raw_rate = report.chunks / ingest_s, len(texts) / raw_s
-    return [
-        ("documents", str(len(files))),
-        ("chunks", str(report.chunks)),
-        ("ingest seconds", f"{ingest_s:.1f}"),
-        ("ingest chunks/s", f"{rate:.0f}"),
-        ("raw encode chunks/s (baseline)", f"{raw_rate:.0f}"),
-        ("ingest / raw encode", f"{rate / raw_rate:.2f}"),
-        ("re-ingest seconds (unchanged)", f"{reingest_s:.2f}"),
-    ]
 
 
 def _tutorial_answer(chain: Any, tutorial: Assistant, question: str) -> tuple[str, float, float]:
@@ -176,17 +125,12 @@ def table(title: str, rows: list[tuple[str, str]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=500, help="SciFact abstracts to ingest")
     parser.add_argument("--llm", default=Settings().llm)
-    parser.add_argument("--skip-answers", action="store_true")
     args = parser.parse_args()
-    print(table(f"Ingest ({args.docs} SciFact abstracts, one file each)", bench_ingest(args.docs)))
-    if not args.skip_answers:
-        print()
-        rows, shown = bench_answers(args.llm)
-        print(table(f"Answers ({args.llm}, sample article, same model both rows)", rows))
-        print()
-        print(table("Some answers (ours)", shown))
+    rows, shown = bench_answers(args.llm)
+    print(table(f"Answers ({args.llm}, sample article, same model both rows)", rows))
+    print()
+    print(table("Some answers (ours)", shown))
 
 
 if __name__ == "__main__":

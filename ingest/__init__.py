@@ -1,7 +1,7 @@
 """Loading, chunking, embedding and storing documents; never imports `assistant`."""
 
 from ingest.embeddings import DEFAULT_EMBEDDING, load_embeddings
-from ingest.pipeline import IngestReport, ingest_paths
+from ingest.pipeline import IngestReport, Progress, ingest_paths
 from ingest.store import DocumentInfo, Hit, Store
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "DocumentInfo",
     "Hit",
     "IngestReport",
+    "Progress",
     "Store",
     "ingest_paths",
     "load_embeddings",

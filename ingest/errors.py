@@ -38,3 +38,7 @@ class EmbeddingMismatchError(IngestError):
 
 class StoreError(IngestError):
     """The vector store cannot be opened or reached."""
+
+
+class DocumentNotFoundError(IngestError):
+    """A path given to remove that has no document in the store."""

@@ -4,13 +4,14 @@ with an `UnreadableFileError` whose message says what is wrong with the file."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
 import docx
 import pytest
 
-from ingest.loaders import UnreadableFileError, load_file
+from ingest.loaders import UnreadableFileError, load_file, skip_reason
 
 
 def make_pdf(pages: list[str]) -> bytes:
@@ -86,7 +87,7 @@ def _texts(pages) -> list[str]:
 
 @pytest.mark.parametrize(
     "name",
-    ["notes.txt", "README.md", "table.csv", "setup.cfg", "CHANGELOG", "notes.TXT", "log.rst"],
+    ["notes.txt", "README.md", "setup.cfg", "CHANGELOG", "notes.TXT", "log.rst", "main.py"],
 )
 def test_text_like_files_are_read_as_utf8(name: str) -> None:
     text = "Ünïcode heading\n\nprice,qty\n4.50,3\n— a dash and 50% off\n"
@@ -103,8 +104,111 @@ def test_markdown_keeps_its_text() -> None:
 def test_csv_rows_survive_as_text() -> None:
     csv = "city,population\nOslo,709037\nBergen,291940\n"
     [page] = load_file(Path("cities.csv"), csv.encode())
-    assert "Oslo,709037" in page.page_content
-    assert "Bergen,291940" in page.page_content
+    assert page.page_content == "city,population\nOslo,709037\nBergen,291940"
+    assert page.metadata == {"first_row": 1, "last_row": 2}
+
+
+def test_csv_groups_whole_rows_and_repeats_the_header() -> None:
+    rows = [f"{i},Product number {i},{i * 1.5:.2f}" for i in range(1, 41)]
+    data = ("id,name,price\n" + "\n".join(rows) + "\n").encode()
+    pages = load_file(Path("products.csv"), data, size=120)
+
+    assert len(pages) > 5
+    for page in pages:
+        header, *body = page.page_content.split("\n")
+        assert header == "id,name,price"
+        assert len(page.page_content) <= 120
+        first, last = page.metadata["first_row"], page.metadata["last_row"]
+        assert body == rows[first - 1 : last]  # whole rows, in order
+    assert [p.metadata["first_row"] for p in pages][0] == 1
+    assert pages[-1].metadata["last_row"] == 40
+    assert all(a.metadata["last_row"] + 1 == b.metadata["first_row"]
+               for a, b in zip(pages, pages[1:], strict=False))
+
+
+def test_csv_quoted_fields_semicolons_and_tsv() -> None:
+    data = b'name;note\nAda;"likes; semicolons"\nBob;"two\nlines"\n'
+    [page] = load_file(Path("people.csv"), data)
+    assert page.page_content == 'name;note\nAda;"likes; semicolons"\nBob;"two\nlines"'
+    [tsv] = load_file(Path("t.tsv"), b"a\tb\n1\t2\n")
+    assert tsv.page_content == "a\tb\n1\t2"
+
+
+def test_csv_with_only_a_header_keeps_it() -> None:
+    assert _texts(load_file(Path("h.csv"), b"id,name\n")) == ["id,name"]
+
+
+def test_json_list_gives_one_record_per_item_with_keys() -> None:
+    data = b'[{"id": 1, "title": "Alpha"}, {"id": 2, "title": "Beta \\u00e9"}]'
+    [page] = load_file(Path("items.json"), data)
+    assert page.page_content == '{"id": 1, "title": "Alpha"}\n{"id": 2, "title": "Beta \u00e9"}'
+    assert page.metadata == {"first_record": 1, "last_record": 2}
+
+
+def test_json_groups_records_up_to_the_chunk_size() -> None:
+    records = [{"id": i, "text": f"record number {i} with some words"} for i in range(30)]
+    pages = load_file(Path("big.json"), json.dumps(records).encode(), size=200)
+    assert len(pages) > 3
+    back = [json.loads(line) for p in pages for line in p.page_content.split("\n")]
+    assert back == records  # every record whole, keys kept, in order
+    assert all(len(p.page_content) <= 200 for p in pages)
+
+
+def test_json_object_gives_one_record_per_member() -> None:
+    [page] = load_file(Path("config.json"), b'{"name": "demo", "tags": ["a", "b"]}')
+    assert page.page_content == '{"name": "demo"}\n{"tags": ["a", "b"]}'
+
+
+def test_jsonl_one_record_per_line() -> None:
+    data = b'{"q": "Who?", "a": "Ada"}\n\n{"q": "When?", "a": 1843}\n'
+    [page] = load_file(Path("qa.jsonl"), data)
+    assert page.page_content == '{"q": "Who?", "a": "Ada"}\n{"q": "When?", "a": 1843}'
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("bad.json", b'{"a": 1,,}', "invalid JSON (line 1: Expecting property name"),
+        ("bad.jsonl", b'{"a": 1}\n{"b": \n', "invalid JSON on line 2 (Expecting value)"),
+    ],
+)
+def test_invalid_json_is_unreadable(name: str, data: bytes, reason: str) -> None:
+    with pytest.raises(UnreadableFileError) as err:
+        load_file(Path(name), data)
+    assert str(err.value).startswith(reason)
+
+
+def test_html_prefers_the_main_element() -> None:
+    html = (b"<html><body><div class='menu'>Home About</div><main><p>The article.</p></main>"
+            b"<div>Related links</div></body></html>")
+    assert _texts(load_file(Path("a.html"), html)) == ["The article."]
+
+
+def test_docx_tables_are_read() -> None:
+    document = docx.Document()
+    document.add_paragraph("Budget")
+    table = document.add_table(rows=2, cols=2)
+    for r, row in enumerate([("item", "cost"), ("chips", "12")]):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    [page] = load_file(Path("t.docx"), buffer.getvalue())
+    assert page.page_content == "Budget\nitem | cost\nchips | 12"
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "reason"),
+    [
+        ("photo.PNG", None, "binary file (.png)"),
+        ("archive.zip", None, "binary file (.zip)"),
+        ("program", b"\x7fELF\x02\x01\x01\x00", "binary file"),
+        ("notes", b"plain words", None),
+        ("photo.txt", b"\x89PNG\r\n\x1a\n\x00", None),  # a text name: read, then failed
+    ],
+)
+def test_skip_reason(name: str, head: bytes | None, reason: str | None) -> None:
+    assert skip_reason(Path(name), head) == reason
 
 
 def test_utf8_byte_order_mark_is_dropped() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,13 @@ from assistant import Assistant, Settings
 from ingest import ingest_paths
 from ingest import pipeline as pipeline_module
 from ingest.embeddings import HashingEmbeddings
-from ingest.errors import EmbeddingMismatchError, PathNotFoundError, StoreError
-from ingest.pipeline import IngestReport
+from ingest.errors import (
+    DocumentNotFoundError,
+    EmbeddingMismatchError,
+    PathNotFoundError,
+    StoreError,
+)
+from ingest.pipeline import IngestReport, Progress
 from ingest.store import DocumentInfo, Store, chunk_id
 from tests.test_loaders import make_docx, make_pdf
 
@@ -269,6 +275,21 @@ def test_dangling_symlink_in_a_folder_is_reported(store: Store, tmp_path: Path) 
     ]
 
 
+def test_symlinks_in_a_folder(store: Store, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "target.txt").write_text("target words")
+    folder = tmp_path / "links"
+    folder.mkdir()
+    (folder / "link.txt").symlink_to(outside / "target.txt")
+    (folder / "loop").symlink_to(folder)  # following it would never end
+
+    report = run([folder], store)
+
+    assert report.added == [key(outside / "target.txt")]  # stored under the file it points to
+    assert report.skipped == [(str(folder.resolve() / "loop"), "symlinked folder, not followed")]
+
+
 def test_unreadable_file_is_reported(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -323,9 +344,267 @@ def test_hidden_entries_are_skipped(store: Store, tmp_path: Path) -> None:
     report = run([root], store)
     assert report.added == [key(root / "sub" / "deep.md"), key(root / "visible.txt")]
     assert report.failed == []
+    assert report.skipped == [  # reported once per hidden entry, never descended into
+        (key(root / ".git"), "hidden folder"),
+        (key(root / ".hidden.txt"), "hidden file"),
+        (key(root / "sub" / ".cache"), "hidden folder"),
+    ]
+    assert report.summary() == (
+        "2 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 3 skipped, 2 chunks written"
+    )
 
     explicit = run([root / ".hidden.txt"], store)  # named explicitly, it is ingested
     assert explicit.added == [key(root / ".hidden.txt")]
+
+
+def test_binary_files_are_skipped_unread_and_reported(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "media"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("notes about the photos")
+    (folder / "photo.JPG").write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
+    (folder / "backup.zip").write_bytes(b"PK\x03\x04" + bytes(100))
+    (folder / "tool").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(100))  # no suffix
+    (folder / "LICENSE").write_text("MIT licence text")  # no suffix, but text: read
+
+    report = run([folder], store)
+
+    assert report.added == [key(folder / "LICENSE"), key(folder / "notes.txt")]
+    assert report.skipped == [
+        (key(folder / "backup.zip"), "binary file (.zip)"),
+        (key(folder / "photo.JPG"), "binary file (.jpg)"),
+        (key(folder / "tool"), "binary file"),
+    ]
+    assert report.failed == [] and report.ok
+
+
+def test_only_skipped_files_is_not_an_error(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    report = run([folder], store)
+    assert report.skipped == [(key(folder / "a.png"), "binary file (.png)")]
+    assert report.ok and store.count() == 0
+
+
+# -- include / exclude ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    for name in ["a.md", "b.txt", "drafts/c.md", "drafts/old/d.md", "src/e.py", "src/f.md",
+                 "node_modules/pkg/g.md"]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(f"content of {name}")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude", "found"),
+    [
+        ((), (), ["a.md", "b.txt", "drafts/c.md", "drafts/old/d.md", "node_modules/pkg/g.md",
+                  "src/e.py", "src/f.md"]),
+        (("*.md",), (), ["a.md", "drafts/c.md", "drafts/old/d.md", "node_modules/pkg/g.md",
+                         "src/f.md"]),
+        (("**/*.md",), ("node_modules",), ["a.md", "drafts/c.md", "drafts/old/d.md", "src/f.md"]),
+        (("*.md", "*.py"), ("drafts/*", "node_modules/"), ["a.md", "src/e.py", "src/f.md"]),
+        ((), ("*.md",), ["b.txt", "src/e.py"]),
+        (("src/*",), (), ["src/e.py", "src/f.md"]),
+        (("*.pdf",), (), []),
+    ],
+)
+def test_include_and_exclude_globs(
+    store: Store, tree: Path, include: tuple[str, ...], exclude: tuple[str, ...], found: list[str]
+) -> None:
+    report = run([tree], store, include=include, exclude=exclude)
+    assert report.added == [key(tree / name) for name in found]
+    assert report.skipped == []  # filtered files are not reported: the user asked for it
+
+
+def test_globs_do_not_filter_a_file_named_explicitly(store: Store, tree: Path) -> None:
+    report = run([tree / "b.txt", tree / "src"], store, include=["*.md"])
+    assert report.added == [key(tree / "b.txt"), key(tree / "src" / "f.md")]
+
+
+def test_assistant_ingest_passes_globs(fake_assistant: Assistant, tree: Path) -> None:
+    report = fake_assistant.ingest([tree], include=["*.md"], exclude=["drafts/*"])
+    assert [Path(s).name for s in report.added] == ["a.md", "g.md", "f.md"]
+
+
+# -- progress -------------------------------------------------------------------------------------
+
+
+def test_progress_counts_files_and_chunks(
+    store: Store, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline_module, "EMBED_BATCH", 3)
+    seen: list[Progress] = []
+    report = run([docs], store, on_progress=seen.append)
+
+    assert (seen[0].files_done, seen[0].files_total, seen[0].chunks) == (0, 3, 0)
+    assert (seen[-1].files_done, seen[-1].files_total, seen[-1].chunks) == (3, 3, report.chunks)
+    assert [p.files_done for p in seen] == sorted(p.files_done for p in seen)
+    assert [p.chunks for p in seen] == sorted(p.chunks for p in seen)
+    assert any(0 < p.chunks < report.chunks for p in seen)  # batch by batch, not all at the end
+    assert all(p.seconds >= 0 and p.chunks_per_s >= 0 for p in seen)
+
+
+# -- bad input: vanishing, huge, many -------------------------------------------------------------
+
+
+def test_file_that_vanishes_mid_run_is_reported(store: Store, docs: Path) -> None:
+    beta = docs / "beta.md"
+
+    def delete_beta(progress: Progress) -> None:
+        if progress.files_done == 1 and beta.exists():  # alpha done, beta listed, not yet read
+            beta.unlink()
+
+    report = run([docs], store, on_progress=delete_beta)
+    assert report.failed == [(key(beta), "cannot read (No such file or directory)")]
+    assert report.added == [key(docs / "alpha.txt"), key(docs / "sub" / "gamma.html")]
+    assert_consistent(store)
+
+
+def test_file_replaced_by_a_folder_mid_run_is_reported(store: Store, docs: Path) -> None:
+    beta = docs / "beta.md"
+
+    def swap(progress: Progress) -> None:
+        if progress.files_done == 1 and beta.is_file():
+            beta.unlink()
+            beta.mkdir()
+
+    report = run([docs], store, on_progress=swap)
+    assert report.failed == [(key(beta), "cannot read (Is a directory)")]
+    assert len(report.added) == 2
+
+
+def test_huge_file_fails_with_its_size_and_the_limit_unread(store: Store, tmp_path: Path) -> None:
+    import resource
+
+    folder = tmp_path / "big"
+    folder.mkdir()
+    (folder / "small.txt").write_text(paragraphs("small", 1))
+    huge = folder / "huge.txt"
+    line = b"All work and no play makes Jack a dull boy.\n" * 1000
+    with huge.open("wb") as out:  # 200 MB of real text, written in small blocks
+        for _ in range(200 * 2**20 // len(line) + 1):
+            out.write(line)
+    assert huge.stat().st_size >= 200 * 2**20
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    report = run([folder], store)
+
+    assert report.failed == [(key(huge), "too large (200 MB; the limit is 50 MB, set "
+                                         "ASSISTANT_MAX_FILE_MB to raise it)")]
+    assert report.added == [key(folder / "small.txt")]
+    growth_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+    assert growth_kb < 100 * 1024  # the file was never read into memory
+
+    raised = run([huge], store, max_file_mb=0.001)  # the limit is a setting
+    assert raised.failed[0][1] == (
+        "too large (200 MB; the limit is 0.001 MB, set ASSISTANT_MAX_FILE_MB to raise it)"
+    )
+
+
+def test_max_file_mb_setting_reaches_the_pipeline(settings: Settings, docs: Path) -> None:
+    assistant = Assistant(settings.model_copy(update={"max_file_mb": 0.0001}))
+    alpha = docs / "alpha.txt"
+    report = assistant.ingest([alpha])
+    mb = alpha.stat().st_size / 2**20
+    assert report.failed == [(key(alpha), f"too large ({mb:.3g} MB; the limit is 0.0001 MB, set "
+                                          "ASSISTANT_MAX_FILE_MB to raise it)")]
+    assert not report.ok
+
+
+def test_bad_files_leave_earlier_documents_intact(store: Store, docs: Path) -> None:
+    run([docs], store)
+    before = rows(store)
+    (docs / "alpha.txt").write_bytes(b"\x00binary now")  # an ingested file goes bad
+    (docs / "new.pdf").write_bytes(b"%PDF-1.4 broken")
+
+    report = run([docs], store, prune=True)
+
+    assert [Path(s).name for s, _ in report.failed] == ["alpha.txt", "new.pdf"]
+    assert rows(store) == before  # the last good version of alpha.txt stays searchable
+
+
+@pytest.mark.integration  # about two minutes, mostly Chroma writing 50,000 rows
+def test_fifty_thousand_small_files(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    for d in range(50):
+        sub = folder / f"d{d:02d}"
+        sub.mkdir(parents=True)
+        for f in range(1000):
+            (sub / f"n{f:03d}.txt").write_text(f"note {d}-{f}")
+    (folder / "d07" / "n500.txt").write_bytes(b"\xff\xfe bad")
+
+    report = run([folder], store)
+
+    assert len(report.added) == 49_999 and report.chunks == 49_999 == store.count()
+    assert report.failed == [(key(folder / "d07" / "n500.txt"), "not UTF-8 text (byte 0)")]
+    again = run([folder], store)
+    assert len(again.unchanged) == 49_999 and again.chunks == 0
+
+
+# -- remove ---------------------------------------------------------------------------------------
+
+
+def test_remove_deletes_one_document(fake_assistant: Assistant, docs: Path) -> None:
+    fake_assistant.ingest([docs])
+    alpha = docs / "alpha.txt"
+    others = {i: r for i, r in rows(fake_assistant.store).items()
+              if r[1]["source"] != key(alpha)}
+
+    assert fake_assistant.remove(alpha) == key(alpha)
+
+    assert rows(fake_assistant.store) == others
+    assert [d.source for d in fake_assistant.documents()] == [
+        key(docs / "beta.md"), key(docs / "sub" / "gamma.html")]
+
+
+def test_remove_works_after_the_file_is_gone_and_with_relative_paths(
+    fake_assistant: Assistant, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_assistant.ingest([docs])
+    (docs / "beta.md").unlink()
+    monkeypatch.chdir(docs)
+    assert fake_assistant.remove("beta.md") == key(docs / "beta.md")
+    assert len(fake_assistant.documents()) == 2
+
+
+def test_remove_of_a_path_not_ingested_is_a_clear_error(
+    fake_assistant: Assistant, docs: Path
+) -> None:
+    fake_assistant.ingest([docs / "alpha.txt"])
+    with pytest.raises(DocumentNotFoundError) as err:
+        fake_assistant.remove(docs / "beta.md")
+    assert str(err.value) == f"No document for {docs / 'beta.md'} in the knowledge base"
+    assert err.value.fix == "'assistant sources' lists the ingested paths"
+    assert len(fake_assistant.documents()) == 1
+
+
+# -- structured formats through the pipeline -------------------------------------------------------
+
+
+def test_csv_and_jsonl_chunks_keep_whole_records(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rows_ = [f"{i},Widget {i},{i * 3}" for i in range(1, 31)]
+    (folder / "stock.csv").write_text("id,name,qty\n" + "\n".join(rows_) + "\n")
+    (folder / "log.jsonl").write_text("".join(
+        f'{{"event": "login", "user": "user{i}"}}\n' for i in range(20)))
+
+    run([folder], store)
+
+    csv_chunks = sorted(rows(store, key(folder / "stock.csv")).values(),
+                        key=lambda r: r[1]["chunk"])
+    assert len(csv_chunks) > 1
+    assert all(text.startswith("id,name,qty\n") for text, _ in csv_chunks)
+    assert [line for text, _ in csv_chunks for line in text.split("\n")[1:]] == rows_
+    assert csv_chunks[0][1]["first_row"] == 1 and csv_chunks[-1][1]["last_row"] == 30
+    for text, _ in rows(store, key(folder / "log.jsonl")).values():
+        assert all(line.startswith('{"event": "login", "user": "user') for line in
+                   text.split("\n"))
 
 
 # -- crash safety ---------------------------------------------------------------------------------
@@ -397,6 +676,60 @@ def test_crash_between_embedding_batches_is_recovered(
 
     report = run([alpha], store)
     assert report.added == [key(alpha)]
+    assert_consistent(store)
+
+
+def test_store_error_in_the_writer_thread_stops_the_run(
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class FailingStore(Store):
+        calls = 0
+
+        def upsert(self, *args, **kwargs) -> None:
+            self.calls += 1
+            if self.calls == 2:
+                raise StoreError("disk full", fix="free some space")
+            super().upsert(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "EMBED_BATCH", 2)
+    store = FailingStore.open(tmp_path / "kb", "documents", "fake")
+    with pytest.raises(StoreError, match="disk full"):
+        run([docs], store)
+    assert store.count() == 2  # the first batch only; no later batch slipped through
+    assert not any(d.complete for d in store.documents())
+
+    report = run([docs], Store.open(tmp_path / "kb", "documents", "fake"))
+    assert len(report.added) == 3
+    assert_consistent(Store.open(tmp_path / "kb", "documents", "fake"))
+
+
+def test_store_writes_overlap_with_embedding_the_next_batch(
+    tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    second_batch_embedding = threading.Event()
+
+    class CountingEmbeddings(HashingEmbeddings):
+        calls = 0
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            self.calls += 1
+            if self.calls == 2:
+                second_batch_embedding.set()
+            return super().embed_documents(texts)
+
+    class WaitingStore(Store):
+        writes = 0
+
+        def upsert(self, *args, **kwargs) -> None:
+            self.writes += 1
+            if self.writes == 1:  # written one after the other, this would wait in vain
+                assert second_batch_embedding.wait(timeout=20), "no overlap"
+            super().upsert(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "EMBED_BATCH", 2)
+    store = WaitingStore.open(tmp_path / "kb", "documents", "fake")
+    report = ingest_paths([docs], store, CountingEmbeddings(), CHUNK_SIZE, CHUNK_OVERLAP)
+    assert len(report.added) == 3
     assert_consistent(store)
 
 
