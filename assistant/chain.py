@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
@@ -19,7 +19,9 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable
 
 from assistant import grounding
-from assistant.retrieval import Source
+from assistant.injection import strip_instructions
+from assistant.packing import pack
+from assistant.retrieval import Retriever, Source
 from prompts import load_prompt
 
 History = Sequence[tuple[str, str]]
@@ -75,9 +77,16 @@ def format_passages(sources: list[Source]) -> str:
 class RagChain:
     """Answers questions from a retriever, streaming text, ending with an `Answer`."""
 
-    def __init__(self, llm: BaseChatModel, retriever: BaseRetriever, min_relevance: float) -> None:
+    def __init__(
+        self,
+        llm: BaseChatModel,
+        retriever: BaseRetriever,
+        min_relevance: float,
+        context_tokens: int = 0,
+    ) -> None:
         self.retriever = retriever
         self.min_relevance = min_relevance
+        self.context_tokens = context_tokens
         self.condense = text_chain("condense", llm)
         self.answer = text_chain("answer", llm)
 
@@ -95,34 +104,47 @@ class RagChain:
             return question  # the model answered or rambled instead of rewriting
         return line
 
-    def retrieve(self, query: str) -> list[Source]:
-        """Passages above the relevance threshold, best first."""
-        found = [Source.from_document(d) for d in self.retriever.invoke(query)]
+    def retrieve(self, query: str, sources: Sequence[str] | None = None) -> list[Source]:
+        """Passages above the relevance threshold, best first, from `sources` when given."""
+        if isinstance(self.retriever, Retriever):
+            found = self.retriever.search(query, sources=sources)
+        elif sources:
+            raise TypeError("source filters need an assistant.retrieval.Retriever")
+        else:
+            found = [Source.from_document(d) for d in self.retriever.invoke(query)]
         return [s for s in found if s.score >= self.min_relevance]
 
-    def passages(self, query: str) -> list[Source]:
-        """The relevant passages in the order the model reads and numbers them: best last.
+    def passages(self, query: str, sources: Sequence[str] | None = None) -> list[Source]:
+        """The relevant passages, packed into the context budget, in the order the model reads
+        and numbers them: best last.
 
         Small models attend most to what they read last (the 1.5B default answered more
         sample-article questions right this way), and they cite by position.
         """
-        return self.retrieve(query)[::-1]
+        found = []
+        for source in self.retrieve(query, sources):
+            text = strip_instructions(source.text)  # a document's text is data, never a command
+            if text.strip():
+                found.append(source if text == source.text else replace(source, text=text))
+        return pack(found, query, self.context_tokens)[::-1]
 
-    def run(self, question: str, history: History = ()) -> Iterator[str | Answer]:
+    def run(
+        self, question: str, history: History = (), sources: Sequence[str] | None = None
+    ) -> Iterator[str | Answer]:
         """Yield pieces of answer text as they are generated, then the final `Answer`."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
         query = self.standalone(question, history)
         timings["condense_s"] = time.perf_counter() - started
-        sources = self.passages(query)
+        passages = self.passages(query, sources)
         timings["retrieve_s"] = time.perf_counter() - started - timings["condense_s"]
-        if not sources:
+        if not passages:
             yield Answer(NO_PASSAGES, [], True, query, reason="no-passages", timings=timings)
             return
 
         draft = ""
         released = False  # text is held back while it could still be the refusal sentinel
-        for piece in self.answer.stream({"context": format_passages(sources), "question": query}):
+        for piece in self.answer.stream({"context": format_passages(passages), "question": query}):
             if not draft:
                 timings["first_token_s"] = time.perf_counter() - started
             draft += piece
@@ -132,7 +154,7 @@ class RagChain:
                 released = True
                 yield draft
         timings["total_s"] = time.perf_counter() - started
-        yield self.verify(draft, sources, query, timings)
+        yield self.verify(draft, passages, query, timings)
 
     def verify(
         self, draft: str, sources: list[Source], query: str, timings: dict[str, float]

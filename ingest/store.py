@@ -1,21 +1,38 @@
-"""The Chroma collection: opened embedded or over HTTP, tagged with the embedding model it holds.
+"""The Chroma collection: opened embedded or over HTTP, tagged with the embedding model it holds,
+with a BM25 index of the same chunks kept in step (`ingest.lexical`).
 
 Every chunk carries `source`, `content_hash`, `chunk` and `n_chunks` in its metadata, so the
 collection alone says which documents are in it and whether each was written completely.
+
+Keeping the two indexes in step: Chroma is the truth and the lexical index follows it. Every
+write goes to Chroma first, then to the lexical index, and is bracketed by two random
+"generation" tokens stored in the collection's metadata (one before, one after). The lexical
+index records the token it last matched. When the two tokens differ (a crash between the two
+writes, or another process writing to the same Chroma server) `sync` lists the chunk ids on both
+sides and copies or drops only the difference, so no write is lost and nothing is rebuilt.
+`sync` runs on open and before each query; when nothing changed it costs one metadata read.
+
+With a Chroma server (`chroma_url`) the lexical index lives in the local data dir, one file per
+server and collection. Several workers sharing a server each keep their own index: a worker
+that sees a token it did not write reconciles its index by ids before it answers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from ingest.errors import EmbeddingMismatchError, StoreError
+from ingest.lexical import LexicalIndex
 
 PAGE = 5000  # rows fetched per `get` when scanning metadata
+GENERATION = "generation"  # key of the write token in the collection metadata and lexical index
 
 
 def chunk_id(source: str, content_hash: str, index: int) -> str:
@@ -67,11 +84,32 @@ def _client(data_dir: Path, chroma_url: str | None) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
-class Store:
-    """A Chroma collection holding chunks embedded by one embedding model."""
+def _lexical_path(data_dir: Path, collection: str, chroma_url: str | None) -> Path:
+    name = collection
+    if chroma_url:  # one index per server: the same collection name may exist on several
+        name += "-" + hashlib.sha1(chroma_url.rstrip("/").encode()).hexdigest()[:10]
+    return Path(data_dir) / "lexical" / f"{name}.sqlite3"
 
-    def __init__(self, collection: Any) -> None:
+
+class Store:
+    """A Chroma collection holding chunks embedded by one embedding model, plus their BM25 index.
+
+    Args:
+        collection: the Chroma collection.
+        lexical: its BM25 index; None for a store without lexical search.
+        reopen: returns the collection afresh, to read the metadata other processes wrote.
+    """
+
+    def __init__(
+        self,
+        collection: Any,
+        lexical: LexicalIndex | None = None,
+        reopen: Any = None,
+    ) -> None:
         self.collection = collection
+        self.lexical = lexical
+        self._reopen = reopen
+        self._embedding = (collection.metadata or {}).get("embedding")
 
     @classmethod
     def open(
@@ -102,7 +140,11 @@ class Store:
                 fix=f"set ASSISTANT_EMBEDDING='{recorded}', or use another collection "
                 "(ASSISTANT_COLLECTION) and ingest again",
             )
-        return cls(col)
+        lexical = LexicalIndex(_lexical_path(data_dir, collection, chroma_url))
+        store = cls(col, lexical,
+                    reopen=lambda: client.get_collection(collection, embedding_function=None))
+        store.sync()
+        return store
 
     def count(self) -> int:
         return int(self.collection.count())
@@ -114,14 +156,105 @@ class Store:
         vectors: list[list[float]],
         metadatas: list[dict[str, Any]],
     ) -> None:
+        before = self._begin()
         self.collection.upsert(ids=ids, documents=texts, embeddings=vectors, metadatas=metadatas)
+        if self.lexical is not None:
+            self.lexical.upsert(ids, texts, [str(m.get("source", "")) for m in metadatas])
+        self._end(before)
 
     def delete(self, source: str, keep_hash: str | None = None) -> None:
         """Delete a document's chunks (all of them, or all but those of `keep_hash`)."""
         where: dict[str, Any] = {"source": source}
         if keep_hash is not None:
             where = {"$and": [where, {"content_hash": {"$ne": keep_hash}}]}
-        self.collection.delete(where=where)
+        ids = list(self.collection.get(where=where, include=[])["ids"])
+        if not ids:
+            return
+        before = self._begin()
+        self.collection.delete(ids=ids)
+        if self.lexical is not None:
+            self.lexical.delete(ids)
+        self._end(before)
+
+    # -- keeping the lexical index in step with Chroma -------------------------------------------
+    def _token(self) -> str | None:
+        fresh = self._reopen() if self._reopen is not None else self.collection
+        return (fresh.metadata or {}).get(GENERATION)
+
+    def _set_token(self) -> str:
+        token = uuid.uuid4().hex
+        self.collection.modify(metadata={"embedding": self._embedding, GENERATION: token})
+        return token
+
+    def _begin(self) -> str | None:
+        """Mark Chroma as "being written" before a write, so a crash mid-write is noticed.
+        Returns the token that was there, if the lexical index matched it (it was in step)."""
+        if self.lexical is None:
+            return None
+        current = self._token()
+        in_step = current is not None and current == self.lexical.get_meta(GENERATION)
+        mine = self._set_token()
+        return mine if in_step else None
+
+    def _end(self, mine: str | None) -> None:
+        """Mark the write done; record it as matched only if nobody else wrote meanwhile."""
+        if self.lexical is None:
+            return
+        untouched = mine is not None and self._token() == mine
+        token = self._set_token()
+        if untouched:
+            self.lexical.set_meta(GENERATION, token)
+
+    def sync(self) -> int:
+        """Bring the lexical index in step with Chroma, fixing only the difference.
+
+        Cheap when nothing changed (one metadata read). Returns how many chunks were fixed."""
+        if self.lexical is None:
+            return 0
+        token = self._token()
+        if token is not None and token == self.lexical.get_meta(GENERATION):
+            return 0
+        if token is None:  # a collection written before tokens existed, or never written
+            token = self._set_token()
+        in_chroma = set(self._ids())
+        in_lexical = self.lexical.ids()
+        missing = sorted(in_chroma - in_lexical)
+        extra = in_lexical - in_chroma
+        self.lexical.delete(extra)
+        for start in range(0, len(missing), PAGE):
+            got = self.collection.get(ids=missing[start:start + PAGE],
+                                      include=["documents", "metadatas"])
+            self.lexical.upsert(
+                list(got["ids"]),
+                [t or "" for t in got["documents"] or []],
+                [str((m or {}).get("source", "")) for m in got["metadatas"] or []],
+            )
+        # Record the token read before the diff: a write that raced with it changed the
+        # token again, so the next sync looks once more.
+        self.lexical.set_meta(GENERATION, token)
+        return len(missing) + len(extra)
+
+    def _ids(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            batch = list(self.collection.get(include=[], limit=PAGE, offset=offset)["ids"])
+            ids.extend(batch)
+            if len(batch) < PAGE:
+                return ids
+            offset += PAGE
+
+    def get(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any], list[float]]]:
+        """Text, metadata and vector of chunks, by id (ids no longer stored are left out)."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        vectors = got["embeddings"] if got["embeddings"] is not None else []
+        return {
+            i: (t or "", dict(m or {}), list(map(float, v)))
+            for i, t, m, v in zip(got["ids"], got["documents"] or [], got["metadatas"] or [],
+                                  vectors, strict=True)
+        }
 
     def _metadatas(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
