@@ -1,29 +1,24 @@
-"""The chat UI: pure formatting helpers, then the real app in a headless Chromium."""
+"""The chat UI without a browser: formatting, answering, settings variants, access checks."""
 
 from __future__ import annotations
 
 import html
 import re
-import socket
 import subprocess
 import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 
-from assistant import Answer, Assistant, EmptyIndexError, Source, ui
+from assistant import Answer, Assistant, ConfigError, EmptyIndexError, Source, ui, ui_auth, ui_chat
+from assistant import ui_format as fmt
 
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "![beacon](http://203.0.113.7/beacon.png)"
 ONERROR = '<img src=x onerror="document.body.dataset.pwned=1">'
 EVIL_NAME = "notes <img src=x onerror=alert(2)> ![b](beacon2.png).txt"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def source(name: str = "/docs/report.pdf", text: str = "Some passage.", score: float = 0.5,
@@ -55,7 +50,7 @@ def rendered_tags(markdown: str) -> TagCollector:
 @pytest.mark.parametrize("payload", [SCRIPT, IMAGE, ONERROR, "[x](javascript:alert(1))",
                                      "$$\\href{x}{y}$$", "    indented & <b>bold</b>"])
 def test_neutralise_leaves_no_markup_but_reads_the_same(payload: str) -> None:
-    safe = ui.neutralise(payload)
+    safe = fmt.neutralise(payload)
     assert not set(re.sub(r"&#\d+;", "", safe)) & set("<>![]()&:$\\")
     assert html.unescape(safe) == payload.strip()
     tags = rendered_tags(safe)
@@ -63,7 +58,7 @@ def test_neutralise_leaves_no_markup_but_reads_the_same(payload: str) -> None:
 
 
 def test_sources_escape_passage_text_and_file_names() -> None:
-    block = ui.format_sources("Sources", [(2, source(f"/tmp/{EVIL_NAME}",
+    block = fmt.format_sources("Sources", [(2, source(f"/tmp/{EVIL_NAME}",
                                                      f"Chips {SCRIPT} {IMAGE} {ONERROR}",
                                                      0.523, page=3))])
     assert "<script" not in block and "<img" not in block and "![" not in block
@@ -78,8 +73,8 @@ def test_sources_escape_passage_text_and_file_names() -> None:
 
 def test_answer_lists_only_cited_sources() -> None:
     sources = [source("/d/a.txt", "Alpha."), source("/d/b.txt", "Beta.", 0.4)]
-    message = ui.format_answer(Answer("Beta it is [2].", sources, citations=[2]))
-    assert message.startswith(ui.neutralise("Beta it is [2]."))
+    message = fmt.format_answer(Answer("Beta it is [2].", sources, citations=[2]))
+    assert message.startswith(fmt.neutralise("Beta it is [2]."))
     assert "Sources" in message and "b.txt" in html.unescape(message)
     assert "a.txt" not in html.unescape(message)
     assert ui.REFUSED_LABEL not in message
@@ -87,11 +82,11 @@ def test_answer_lists_only_cited_sources() -> None:
 
 def test_refusal_is_labelled_and_lists_closest_passages() -> None:
     sources = [source("/d/a.txt", "Alpha."), source("/d/b.txt", "Beta.", 0.3)]
-    message = ui.format_answer(Answer("Your documents don't say.", sources, refused=True))
+    message = fmt.format_answer(Answer("Your documents don't say.", sources, refused=True))
     assert message.startswith(ui.REFUSED_LABEL)
     assert "Closest passages" in message and "Sources" not in message
     assert "[1] a.txt" in html.unescape(message) and "[2] b.txt" in html.unescape(message)
-    bare = ui.format_answer(Answer("Nothing found.", [], refused=True))
+    bare = fmt.format_answer(Answer("Nothing found.", [], refused=True))
     assert ui.SOURCES_MARK not in bare and bare.startswith(ui.REFUSED_LABEL)
 
 
@@ -100,37 +95,117 @@ def test_history_pairs_strip_labels_sources_and_failed_turns() -> None:
     refused = Answer("Not there.", [source()], refused=True)
     messages: list[dict[str, Any]] = [
         {"role": "user", "content": "What is it?"},
-        {"role": "assistant", "content": ui.format_answer(cited)},
+        {"role": "assistant", "content": fmt.format_answer(cited)},
         {"role": "user", "content": [{"type": "text", "text": "Why?"}]},  # gradio's list form
-        {"role": "assistant", "content": [{"type": "text", "text": ui.format_answer(refused)}]},
+        {"role": "assistant", "content": [{"type": "text", "text": fmt.format_answer(refused)}]},
         {"role": "user", "content": "Broken?"},
-        {"role": "assistant", "content": ui.format_error(EmptyIndexError("No docs.", fix="x"))},
+        {"role": "assistant", "content": fmt.format_error(EmptyIndexError("No docs.", fix="x"))},
     ]
-    assert ui.history_pairs(messages) == [
+    assert fmt.history_pairs(messages) == [
         ("What is it?", "It is *42* <b>[1]</b>."), ("Why?", "Not there.")
     ]
 
 
 def test_error_message_is_readable_and_escaped() -> None:
-    message = ui.format_error(EmptyIndexError("No <b>documents</b>.", fix="run 'assistant ingest'"))
+    error = EmptyIndexError("No <b>documents</b>.", fix="run 'assistant ingest'")
+    message = fmt.format_error(error)
     assert message.startswith(ui.ERROR_LABEL) and "<b>" not in message
     assert "No <b>documents</b>. Fix: run 'assistant ingest'." in html.unescape(message)
 
 
 def test_header_line() -> None:
-    assert ui.header_line("fake", 1) == "Answer model: **fake** · 1 document"
-    line = ui.header_line("openai:<x>", 3)
+    assert fmt.header_line("fake", 1) == "Answer model: **fake** · 1 document"
+    line = fmt.header_line("openai:<x>", 3)
     assert line.endswith("· 3 documents") and "<x>" not in line
     assert "openai:<x>" in html.unescape(line)
 
 
 def test_respond_streams_then_formats(fake_assistant: Assistant, sample_copy: Path) -> None:
-    assert list(ui.respond(fake_assistant, "Who?", []))[0].startswith(ui.ERROR_LABEL)  # empty
+    [(empty, none)] = list(ui_chat.respond(fake_assistant, "Who?", []))
+    assert empty.startswith(ui.ERROR_LABEL) and none is None  # nothing ingested yet
     fake_assistant.ingest([sample_copy])
-    steps = list(ui.respond(fake_assistant, "What did Jensen Huang say about export controls?", []))
-    assert len(steps) > 2 and ui.SOURCES_MARK not in steps[-2]
-    assert ui.SOURCES_MARK in steps[-1]
-    assert "us-chip-export-controls.txt" in html.unescape(steps[-1])
+    question = "What did Jensen Huang say about export controls?"
+    steps = list(ui_chat.respond(fake_assistant, question, []))
+    assert len(steps) > 2 and ui.SOURCES_MARK not in steps[-2][0]
+    assert all(answer is None for _, answer in steps[:-1])
+    final, answer = steps[-1]
+    assert answer is not None and not answer.refused and ui.SOURCES_MARK in final
+    assert "us-chip-export-controls.txt" in html.unescape(final)
+    assert "<mark>" in final  # the supporting sentence of the cited passage
+
+
+def test_respond_scopes_to_selected_documents(fake_assistant: Assistant, sample_copy: Path) -> None:
+    (sample_copy / "other.txt").write_text("Lasagna needs pasta sheets and tomato sauce.\n")
+    fake_assistant.ingest([sample_copy])
+    article = str(sample_copy / "us-chip-export-controls.txt")
+    question = "What does lasagna need?"
+    *_, (_, everywhere) = ui_chat.respond(fake_assistant, question, [])
+    *_, (_, scoped) = ui_chat.respond(fake_assistant, question, [], [article])
+    assert everywhere is not None and scoped is not None
+    assert [fmt.source_name(s) for s in everywhere.cited_sources] == ["other.txt"]
+    assert {s.source for s in scoped.sources} <= {article} and scoped.refused
+    [(missing, _)] = ui_chat.respond(fake_assistant, question, [], ["/nowhere/none.txt"])
+    assert missing.startswith(ui.ERROR_LABEL)  # a filter matching nothing says so
+
+
+def test_highlight_marks_the_supporting_sentence_escaped() -> None:
+    passage = f"Intro words here. Nvidia shipped {SCRIPT} chips in 2024. Unrelated tail."
+    marked = fmt.highlight(passage, "Nvidia shipped chips in 2024 [1].")
+    assert marked.count("<mark>") == 1 and "<script" not in marked
+    inside = marked.split("<mark>")[1].split("</mark>")[0]
+    assert html.unescape(inside) == f"Nvidia shipped {SCRIPT} chips in 2024."
+    assert "<mark>" not in fmt.highlight(passage, "zebra")  # nothing shared: nothing marked
+    assert fmt.citing_text("One fact. [1] Other fact [2]. More.", 2) == "Other fact [2]."
+    assert fmt.citing_text("No markers.", 1) == "No markers."
+
+
+def test_variants_share_the_index_and_switch_settings(fake_assistant: Assistant,
+                                                      sample_copy: Path) -> None:
+    fake_assistant.ingest([sample_copy])
+    variants = ui_chat.Variants(fake_assistant)
+    s = fake_assistant.settings
+    assert variants.get(s.llm, s.k, s.retrieval) is fake_assistant
+    two = variants.get("fake", 2, "lexical")
+    assert variants.get("fake", 2, "lexical") is two  # built once
+    assert (two.settings.k, two.settings.retrieval) == (2, "lexical")
+    assert two.store is fake_assistant.store and two.llm is fake_assistant.llm
+    assert len(two.retrieve("Jensen Huang export controls")) == 2
+    assert "llamacpp:smollm2-135m" in variants.models and "fake" in variants.models
+    with pytest.raises(ConfigError):
+        variants.get("llamacpp:/etc/passwd", 4, "hybrid")  # only the offered models
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.5"])
+def test_loopback_needs_no_password(host: str) -> None:
+    ui_auth.check_exposure(host, None)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.org"])
+def test_other_hosts_need_a_password(host: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        ui_auth.check_exposure(host, [])
+    assert "--auth user:password or --auth-file FILE" in err.value.fix
+    ui_auth.check_exposure(host, [("ann", "secret")])
+
+
+def test_auth_values_and_files(tmp_path: Path) -> None:
+    assert ui_auth.parse_auth("ann:pa:ss") == ("ann", "pa:ss")
+    for bad in ["ann", "ann:", ":pass"]:
+        with pytest.raises(ConfigError):
+            ui_auth.parse_auth(bad)
+    good = tmp_path / "users"
+    good.write_text("# who may sign in\nann:one\n\nbob:two\n")
+    assert ui_auth.read_auth_file(good) == [("ann", "one"), ("bob", "two")]
+    bad = tmp_path / "bad"
+    bad.write_text("ann:one\nbob\n")
+    with pytest.raises(ConfigError, match="Line 2 of"):
+        ui_auth.read_auth_file(bad)
+    empty = tmp_path / "empty"
+    empty.write_text("# nothing\n")
+    with pytest.raises(ConfigError, match="no user:password line"):
+        ui_auth.read_auth_file(empty)
+    with pytest.raises(ConfigError, match="Cannot read the auth file"):
+        ui_auth.read_auth_file(tmp_path / "missing")
 
 
 def test_import_does_not_load_gradio() -> None:
@@ -139,88 +214,51 @@ def test_import_does_not_load_gradio() -> None:
     assert out.stdout.strip() == "False"
 
 
-# -- the real app in a browser --------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def browser_page():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def test_chat_command_refuses_an_open_host_without_auth(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.cli import main
+
+    data = ["--data-dir", str(tmp_path / "kb"), "--llm", "fake"]
+    assert main([*data, "chat", "--host", "0.0.0.0"]) == 1
+    assert capsys.readouterr().err == (
+        "Error: Refusing to serve the chat on 0.0.0.0 without a password: anyone who can reach "
+        "it could read and change your documents. Fix: add --auth user:password or --auth-file "
+        "FILE (one user:password per line), or serve on --host 127.0.0.1.\n"
+    )
+    assert main([*data, "chat", "--host", "0.0.0.0", "--auth", "ann"]) == 1
+    assert capsys.readouterr().err == ("Error: --auth must look like user:password. Fix: give a "
+                                       "user name and a password separated by ':'.\n")
+    assert main([*data, "chat", "--host", "0.0.0.0", "--auth-file",
+                 str(tmp_path / "none")]) == 1
+    assert capsys.readouterr().err.startswith("Error: Cannot read the auth file ")
+    assert not (tmp_path / "kb").exists()  # refused before anything was opened or loaded
 
 
-@pytest.mark.browser
-def test_chat_in_browser(fake_assistant: Assistant, sample_copy: Path, browser_page) -> None:
-    from playwright.sync_api import expect
+def test_chat_command_passes_the_logins_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
 
-    started = time.perf_counter()
-    answer = f"Nvidia shipped the Widget chip in 2024 {IMAGE} {ONERROR} {SCRIPT}. [1]"
-    # The fake model quotes the passage's first sentence: the payload is in the answer too.
-    (sample_copy / EVIL_NAME).write_text(answer.removesuffix(" [1]") + " More text.\n",
-                                         encoding="utf-8")
-    fake_assistant.ingest([sample_copy])
-    histories: list[list[tuple[str, str]]] = []
-    real_stream = fake_assistant.stream
+    launched: list[dict[str, Any]] = []
+    monkeypatch.setattr(ui, "launch", lambda assistant, **kw: launched.append(kw))
+    monkeypatch.setenv("ASSISTANT_EMBEDDING", "fake")
+    users = tmp_path / "users"
+    users.write_text("bob:two\n")
+    code = main(["--data-dir", str(tmp_path / "kb"), "--llm", "fake", "chat", "--host", "0.0.0.0",
+                 "--port", "8123", "--auth", "ann:one", "--auth-file", str(users)])
+    assert code == 0 and "Chat on http://0.0.0.0:8123" in capsys.readouterr().out
+    assert launched == [{"host": "0.0.0.0", "port": 8123, "auth": [("ann", "one"), ("bob", "two")]}]
 
-    def stream(question: str, history: Any = None) -> Any:
-        histories.append(list(history or []))
-        return real_stream(question, history)
 
-    fake_assistant.stream = stream  # type: ignore[method-assign]
-    port = free_port()
-    app = ui.launch(fake_assistant, port=port, block=False)
-    page = browser_page
-    requests: list[str] = []
-    dialogs: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
-
-    def on_dialog(dialog: Any) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    try:
-        page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
-        expect(page.locator("#da-header")).to_contain_text("Answer model: fake · 2 documents")
-        box = page.locator("textarea").first
-        box.fill("Which chip did Nvidia ship in 2024?")
-        box.press("Enter")
-        bot = page.locator('#da-chat [data-testid="bot"]')
-        summary = bot.first.locator(".da-sources summary").first  # only in the final message
-        expect(summary).to_contain_text(EVIL_NAME, timeout=10_000)  # the name shows as text
-        # so does the payload quoted in the answer (cited by the number the fake gave it)
-        expect(bot.first).to_contain_text(answer.removesuffix(" [1]"))
-        summary.click()
-        expect(bot.first.locator(".da-sources blockquote").first).to_contain_text(IMAGE)
-
-        box.fill("zqxj vbnm plokij?")  # shares no word with the documents: refused
-        box.press("Enter")
-        expect(bot.nth(1)).to_contain_text("Not in your documents")
-
-        chat = page.locator("#da-chat")
-        assert chat.locator("script, img, iframe").count() == 0
-        assert page.evaluate("document.body.dataset.pwned") is None
-        assert dialogs == []
-        assert not [u for u in requests if "beacon" in u]
-        outside = [u for u in requests
-                   if urlparse(u).scheme in ("http", "https", "ws", "wss")
-                   and urlparse(u).hostname not in ("127.0.0.1", "localhost")]
-        assert outside == [], outside
-        assert histories[0] == [] and len(histories) == 2
-        [(asked, answered)] = histories[1]  # the plain answer text, with its marker
-        assert asked == "Which chip did Nvidia ship in 2024?"
-        assert re.fullmatch(re.escape(answer.removesuffix(" [1]")) + r" \[\d\]", answered)
-    finally:
-        app.close()
-    print(f"browser test took {time.perf_counter() - started:.1f}s", file=sys.stderr)
-
+def test_turn_record_names_cited_files_once() -> None:
+    sources = [source("/d/a.txt", "Alpha."), source("/e/a.txt", "Again."), source("/d/b.txt")]
+    answer = Answer("Alpha [1] and again [2].", sources, citations=[1, 2])
+    turn = ui_chat.turn_record("Q?", [("q0", "a0")], answer, "fake", ["/d/a.txt"])
+    assert turn["sources"] == ["a.txt"] and turn["history"] == [["q0", "a0"]]
+    assert (turn["question"], turn["answer"], turn["refused"]) == ("Q?", answer.text, False)
+    refused = ui_chat.turn_record("Q?", [], Answer("No.", sources, refused=True), "fake", [])
+    assert refused["sources"] == [] and refused["refused"]
+    gradio_value = [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}, "junk"]
+    assert ui_chat.plain_messages(gradio_value) == [{"role": "user", "content": "Hi"}]

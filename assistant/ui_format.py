@@ -1,0 +1,156 @@
+"""Chat messages as HTML/markdown for the UI: answers, their sources, refusals and errors.
+
+Text that comes from documents (passages, file names and answers, which quote them) is passed
+through `neutralise`: every ASCII punctuation mark becomes an HTML entity, so it reads the same
+but can form no HTML tag, markdown image, link or emphasis. The only markup in a message is the
+fixed markup written here (labels, `<details>`, `<mark>` around a neutralised sentence).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from collections.abc import Sequence
+from pathlib import PurePath
+from typing import Any
+
+from assistant.chain import Answer
+from assistant.errors import describe
+from assistant.retrieval import Source
+
+REFUSED_LABEL = '<span class="da-label da-refused">Not in your documents</span>'
+ERROR_LABEL = '<span class="da-label da-error">Error</span>'
+SOURCES_MARK = '<div class="da-sources">'  # can never occur in neutralised text
+_ENTITIES = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
+# Sentence ends; in "... May. [1] Next" the marker stays with the sentence before it.
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?!\[\d)|(?<=\d\])\s+(?=[A-Z])")
+_WORD = re.compile(r"[a-z0-9]{3,}")
+# Words too common to show that a sentence supports an answer.
+_STOP = set(
+    "the and for that this with from are was were has have had not but its his her their they "
+    "you your our which what when where who whom how than then there these those also into "
+    "about said says will would could should can may been being more most other some such".split()
+)
+
+
+def neutralise(text: str) -> str:
+    """`text` as inert markdown/HTML: punctuation as entities, lines stripped, no blank runs."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    joined = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    return joined.translate(_ENTITIES)
+
+
+def _one_line(text: str) -> str:
+    return neutralise(" ".join(text.split()))
+
+
+def source_name(source: Source | str) -> str:
+    """A document's file name (its full path when it has no name)."""
+    path = source.source if isinstance(source, Source) else source
+    return PurePath(path).name or path
+
+
+def source_label(number: int, source: Source) -> str:
+    """`[1] report.pdf · page 3 · score 0.52`, neutralised."""
+    parts = [f"[{number}] {source_name(source)}"]
+    if source.metadata.get("page") is not None:
+        parts.append(f"page {source.metadata['page']}")
+    parts.append(f"score {source.score:.2f}")
+    return _one_line(" · ".join(parts))
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower())) - _STOP
+
+
+def citing_text(answer: str, number: int) -> str:
+    """The sentences of `answer` that cite `[number]` (the whole answer when none does)."""
+    marker = f"[{number}]"
+    citing = [s for s in _SENTENCE.split(answer) if marker in s]
+    return " ".join(citing) or answer
+
+
+def highlight(passage: str, claim: str) -> str:
+    """`passage` neutralised, with the sentence that shares most words with `claim` marked."""
+    sentences = _SENTENCE.split(" ".join(passage.split()))
+    wanted = _words(claim)
+    overlaps = [len(_words(s) & wanted) for s in sentences]
+    best = max(range(len(sentences)), key=overlaps.__getitem__) if sentences else 0
+    if not sentences or overlaps[best] == 0:
+        return _one_line(passage)
+    return " ".join(
+        f"<mark>{neutralise(s)}</mark>" if i == best else neutralise(s)
+        for i, s in enumerate(sentences)
+    )
+
+
+def format_sources(
+    heading: str, numbered: Sequence[tuple[int, Source]], answer: str | None = None
+) -> str:
+    """An HTML block: a heading, then one collapsible passage per source (no blank lines);
+    with `answer`, each passage's sentence that supports what cites it is highlighted."""
+    if not numbered:
+        return ""
+    items = []
+    for n, s in numbered:
+        text = highlight(s.text, citing_text(answer, n)) if answer else _one_line(s.text)
+        items.append(f"<details><summary>{source_label(n, s)}</summary>"
+                     f"<blockquote>{text}</blockquote></details>")
+    return "\n".join([SOURCES_MARK, f"<p><strong>{html.escape(heading)}</strong></p>", *items,
+                      "</div>"])
+
+
+def format_answer(answer: Answer) -> str:
+    """The final chat message: the answer, then its cited sources (or the closest passages)."""
+    if answer.refused:
+        body = f"{REFUSED_LABEL}\n\n{neutralise(answer.text)}"
+        block = format_sources("Closest passages", list(enumerate(answer.sources, start=1)))
+    else:
+        body = neutralise(answer.text)
+        block = format_sources(
+            "Sources", list(zip(answer.citations, answer.cited_sources, strict=True)), answer.text
+        )
+    return f"{body}\n\n{block}" if block else body
+
+
+def format_error(exc: BaseException) -> str:
+    return f"{ERROR_LABEL} {neutralise(describe(exc))}"
+
+
+def header_line(model: str, documents: int) -> str:
+    plural = "" if documents == 1 else "s"
+    return f"Answer model: **{neutralise(model)}** · {documents} document{plural}"
+
+
+def message_text(content: Any) -> str:
+    """The text of a Gradio message's content: a string, or a list of parts with `text`."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    if isinstance(content, list | tuple):
+        return "\n".join(message_text(part) for part in content)
+    return ""
+
+
+def answer_from_message(message: str) -> str:
+    """The plain answer text of a message made by `format_answer`: no label, no sources."""
+    body = message.split(SOURCES_MARK, 1)[0].strip()
+    body = body.removeprefix(REFUSED_LABEL).strip()
+    return html.unescape(body)
+
+
+def history_pairs(messages: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(question, answer) pairs from Gradio's message history; failed turns are left out."""
+    pairs: list[tuple[str, str]] = []
+    question: str | None = None
+    for message in messages:
+        text = message_text(message.get("content", ""))
+        if message.get("role") == "user":
+            question = html.unescape(text)  # shown neutralised, like everything else
+        elif message.get("role") == "assistant" and question is not None:
+            if text and not text.startswith(ERROR_LABEL):
+                pairs.append((question, answer_from_message(text)))
+            question = None
+    return pairs
