@@ -11,6 +11,7 @@ from assistant.errors import (
     EmptyQuestionError,
     IngestError,
     ModelNotAvailableError,
+    NoMatchingSourceError,
     UnknownBackendError,
 )
 from assistant.retrieval import Source
@@ -31,6 +32,7 @@ __all__ = [
     "IngestError",
     "IngestReport",
     "ModelNotAvailableError",
+    "NoMatchingSourceError",
     "Settings",
     "Source",
     "UnknownBackendError",

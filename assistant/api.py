@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -11,10 +11,10 @@ from langchain_core.language_models import BaseChatModel
 from assistant import llms
 from assistant.chain import Answer, History, RagChain
 from assistant.errors import EmptyIndexError, EmptyQuestionError
-from assistant.retrieval import DenseRetriever, Source
+from assistant.retrieval import Retriever, Source
 from assistant.settings import Settings
 from ingest import DocumentInfo, IngestReport, Store, ingest_paths, load_embeddings
-from ingest.pipeline import check_paths
+from ingest.pipeline import Progress, check_paths, remove_document
 from prompts import load_prompt
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
@@ -106,15 +106,31 @@ class Assistant:
             )
         return self._llm
 
-    def _retriever(self, k: int) -> DenseRetriever:
-        return DenseRetriever(store=self.store, embeddings=self.embeddings, k=k)
+    def _retriever(self, k: int) -> Retriever:
+        s = self.settings
+        return Retriever(store=self.store, embeddings=self.embeddings, k=k, mode=s.retrieval,
+                         depth=s.fusion_depth, rrf_k=s.rrf_k, lexical_weight=s.lexical_weight,
+                         rerank=s.rerank)
 
     @property
     def chain(self) -> RagChain:
         if self._chain is None:
             self._chain = RagChain(self.llm, self._retriever(self.settings.k),
-                                   self.settings.min_relevance)
+                                   self.settings.min_relevance, self.settings.context_tokens)
         return self._chain
+
+    def with_settings(self, **changes: object) -> Assistant:
+        """A copy answering with some settings changed (model, k, retrieval...), sharing this
+        one's store and embeddings, and its answer model when `llm` stays the same; how the
+        chat UI switches them without reopening the index."""
+        settings = Settings.model_validate({**self.settings.model_dump(), **changes})
+        same_llm = settings.llm == self.settings.llm
+        other = Assistant(settings, llm=self.llm if same_llm else None,
+                          embeddings=self._embeddings, embedding_id=self._embedding_id)
+        other._store = self.store
+        if self._embeddings is None:  # load once, for both
+            other._embeddings = self._embeddings = self.embeddings
+        return other
 
     # -- documents ------------------------------------------------------------------------------
     def ingest(
@@ -122,12 +138,31 @@ class Assistant:
         paths: Iterable[str | Path],
         prune: bool = False,
         on_file: Callable[[str, str], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        include: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
     ) -> IngestReport:
-        """Add or update files and folders; unchanged files are skipped, bad ones reported."""
+        """Add or update files and folders; unchanged files are kept, bad ones reported.
+
+        Args:
+            paths: files and folders (walked recursively; hidden entries skipped).
+            prune: also remove documents whose files are gone.
+            on_file: called with (path, status) as each file is settled; status is added,
+                updated, unchanged or failed.
+            on_progress: called with an `ingest.Progress` after each file and written batch.
+            include, exclude: globs for the files found in folders, e.g. "*.md", "drafts/*".
+        """
         s = self.settings
         paths = check_paths(paths)  # a wrong path fails before any model loads or write happens
         return ingest_paths(paths, self.store, self.embeddings, s.chunk_size, s.chunk_overlap,
-                            prune=prune, on_file=on_file)
+                            prune=prune, on_file=on_file, on_progress=on_progress,
+                            include=include or (), exclude=exclude or (),
+                            max_file_mb=s.max_file_mb)
+
+    def remove(self, path: str | Path) -> str:
+        """Remove one document from the knowledge base (its file may be gone already) and
+        return its stored path; `DocumentNotFoundError` if it was never ingested."""
+        return remove_document(self.store, path)
 
     def documents(self) -> list[DocumentInfo]:
         """The ingested documents with their chunk counts and content hashes."""
@@ -158,20 +193,32 @@ class Assistant:
             )
         return question
 
-    def retrieve(self, question: str, k: int | None = None) -> list[Source]:
-        """The `k` passages most similar to `question`, best first (no relevance cut)."""
-        question = self._check(question)
-        docs = self._retriever(k if k is not None else self.settings.k).invoke(question)
-        return [Source.from_document(d) for d in docs]
+    def retrieve(
+        self, question: str, k: int | None = None, sources: Sequence[str] | None = None
+    ) -> list[Source]:
+        """The `k` passages best matching `question`, best first (no relevance cut).
 
-    def stream(self, question: str, history: History | None = None) -> AnswerStream:
+        `sources`: patterns (fnmatch on the full path or the file name, or a path) that restrict
+        the search to some documents; a pattern matching none raises `NoMatchingSourceError`.
+        """
+        question = self._check(question)
+        return self._retriever(self.settings.k).search(question, k, sources)
+
+    def stream(
+        self, question: str, history: History | None = None, sources: Sequence[str] | None = None
+    ) -> AnswerStream:
         """Stream the answer's text; the final `Answer` is on the returned object afterwards."""
         question = self._check(question)
-        return AnswerStream(self.chain.run(question, list(history or [])))
+        if sources:  # a bad filter fails here, not in the middle of the caller's loop
+            self._retriever(0).select(sources)
+        return AnswerStream(self.chain.run(question, list(history or []), sources))
 
-    def ask(self, question: str, history: History | None = None) -> Answer:
-        """Answer `question`, given earlier (question, answer) turns, citing its sources."""
-        stream = self.stream(question, history)
+    def ask(
+        self, question: str, history: History | None = None, sources: Sequence[str] | None = None
+    ) -> Answer:
+        """Answer `question`, given earlier (question, answer) turns, citing its sources;
+        `sources` restricts it to some documents, as in `retrieve`."""
+        stream = self.stream(question, history, sources)
         for _ in stream:
             pass
         assert stream.answer is not None  # run() always ends with an Answer

@@ -1,4 +1,5 @@
-"""The `assistant` command: ingest | ask | chat | sources. Errors become one line with a fix."""
+"""The `assistant` command: ingest | remove | ask | chat | sources | serve | eval; errors as
+one line with a fix."""
 
 from __future__ import annotations
 
@@ -28,23 +29,47 @@ def _assistant(args: argparse.Namespace):  # -> Assistant; imported late to keep
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from assistant.progress import ProgressBar
+
     assistant = _assistant(args)
+    # the bar goes to a terminal only: logs and pipes get the plain lines
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
 
     def show(source: str, status: str) -> None:
-        if not args.quiet:
+        if args.quiet:
+            return
+        if bar:
+            bar.echo(f"{status:>9}  {source}")
+        else:
             print(f"{status:>9}  {source}", flush=True)
 
-    report = assistant.ingest(args.paths, prune=args.prune, on_file=show)
+    try:
+        report = assistant.ingest(args.paths, prune=args.prune, on_file=show,
+                                  on_progress=bar.update if bar else None,
+                                  include=args.include, exclude=args.exclude)
+    finally:
+        if bar:
+            bar.close()
     for source, reason in report.failed:
         print(f"   failed  {source}: {reason}", file=sys.stderr)
+    if not args.quiet:
+        for source, reason in report.skipped:
+            print(f"  skipped  {source} ({reason})")
     for source in report.removed:
         print(f"  removed  {source}")
     print(report.summary())
     return 0 if report.ok else 1
 
 
+def cmd_remove(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    for path in args.paths:
+        print(f"  removed  {assistant.remove(path)}")
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
-    answer = _assistant(args).ask(args.question)
+    answer = _assistant(args).ask(args.question, sources=args.source)
     print(answer.text)
     shown = answer.cited_sources if not answer.refused else answer.sources
     if shown:
@@ -66,9 +91,20 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chat_auth(args: argparse.Namespace) -> list[tuple[str, str]]:
+    from assistant.ui_auth import check_exposure, parse_auth, read_auth_file
+
+    pairs = [parse_auth(value) for value in args.auth or []]
+    if args.auth_file is not None:
+        pairs += read_auth_file(args.auth_file)
+    check_exposure(args.host, pairs)  # before any model loads: a refusal comes at once
+    return pairs
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.ui import launch
 
+    auth = _chat_auth(args)
     assistant = _assistant(args)
     report = assistant.ingest_sample_if_empty()
     if report is not None:
@@ -76,8 +112,32 @@ def cmd_chat(args: argparse.Namespace) -> int:
     print("Loading the models...", flush=True)
     assistant.warm_up()  # model problems (missing package, bad checksum) show up before the UI
     print(f"Chat on http://{args.host}:{args.port} (answer model: {assistant.settings.llm})")
-    launch(assistant, host=args.host, port=args.port)
+    launch(assistant, host=args.host, port=args.port, auth=auth)
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.openai_compat import MODEL_ALIAS
+    from assistant.server import check_bind, serve
+
+    settings = _settings(args)
+    key = args.api_key or (settings.api_key.get_secret_value() if settings.api_key else None)
+    check_bind(args.host, key)  # before any model loads
+    from assistant.api import Assistant
+
+    assistant = Assistant(settings)
+    print("Loading the models...", flush=True)
+    assistant.warm_up()
+    print(f"OpenAI-compatible API on http://{args.host}:{args.port}/v1 "
+          f"(model '{settings.llm}' or '{MODEL_ALIAS}'); Ctrl-C stops it", flush=True)
+    serve(assistant, host=args.host, port=args.port, api_key=key)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from evals.cli import evaluate  # evals builds on assistant, never the other way at import
+
+    return evaluate(args, _settings(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,11 +152,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add or update files and folders")
     p.add_argument("paths", nargs="+")
     p.add_argument("--prune", action="store_true", help="remove documents whose files are gone")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print only the summary and failures (no progress bar)")
+    p.add_argument("--include", action="append", default=[], metavar="GLOB",
+                   help="in folders, read only files matching GLOB, e.g. '*.md' (repeatable)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="in folders, leave out files and folders matching GLOB (repeatable)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("remove", help="remove documents from the knowledge base")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="as listed by 'assistant sources'")
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question")
+    p.add_argument("--source", action="append", metavar="PATTERN",
+                   help="only from documents matching this path, file name or glob (repeatable)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("sources", help="list ingested documents")
@@ -105,7 +176,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="open the chat UI in the browser")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", action="append", metavar="USER:PASSWORD",
+                   help="require this login (repeatable); needed beyond localhost")
+    p.add_argument("--auth-file", type=Path, metavar="FILE",
+                   help="require a login from FILE, one user:password per line")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("serve", help="serve an OpenAI-compatible HTTP API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8200)
+    p.add_argument("--api-key", help="required beyond localhost (ASSISTANT_API_KEY)")
+    p.set_defaults(func=cmd_serve)
+
+    from evals.cli import add_arguments  # light: argparse options only, models load on use
+
+    p = sub.add_parser("eval", help="run the evals and compare with the committed baseline")
+    add_arguments(p)
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

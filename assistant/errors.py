@@ -50,6 +50,10 @@ class ModelCallError(AssistantError):
     """The answer model failed or could not be reached."""
 
 
+class NoMatchingSourceError(AssistantError):
+    """A source filter matches no ingested document."""
+
+
 ERRORS: tuple[type[Exception], ...] = (FixableError,)
 
 __all__ = [
@@ -64,6 +68,7 @@ __all__ = [
     "IngestError",
     "ModelCallError",
     "ModelNotAvailableError",
+    "NoMatchingSourceError",
     "PathNotFoundError",
     "StoreError",
     "UnknownBackendError",

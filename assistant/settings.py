@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,8 +26,27 @@ class Settings(BaseSettings):
     k: int = Field(4, ge=0, le=50, description="Passages retrieved per question")
     chunk_size: int = Field(600, ge=50, description="Characters per chunk")
     chunk_overlap: int = Field(80, ge=0, description="Characters shared by neighbouring chunks")
+    max_file_mb: float = Field(
+        50, gt=0, description="Larger files are reported as failed instead of being ingested"
+    )
     min_relevance: float = Field(
         0.2, description="Cosine similarity under which a passage counts as unrelated"
+    )
+    retrieval: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid", description="Search: BM25 and vectors fused (hybrid), vectors or BM25 alone"
+    )
+    fusion_depth: int = Field(
+        100, ge=1, le=1000, description="Candidates each index contributes to hybrid fusion"
+    )
+    rrf_k: int = Field(10, ge=1, description="Reciprocal rank fusion constant: higher = flatter")
+    lexical_weight: float = Field(
+        1.0, ge=0.0, description="Weight of the BM25 ranking in fusion (the vector ranking has 1)"
+    )
+    rerank: Literal["none", "mmr"] = Field(
+        "none", description="Rerank the fused passages: none, or mmr (relevant yet diverse)"
+    )
+    context_tokens: int = Field(
+        400, ge=0, description="Passage tokens the answer model reads at most; 0 = no limit"
     )
     max_answer_tokens: int = Field(200, ge=16)
     temperature: float = 0.0
@@ -35,3 +55,13 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_api_key: SecretStr | None = None
     ollama_base_url: str | None = None
+    api_key: SecretStr | None = Field(
+        None, description="Key that `assistant serve` requires (Authorization: Bearer KEY)"
+    )
+    max_request_bytes: int = Field(
+        20_000_000, ge=1024, description="Largest request body `assistant serve` accepts"
+    )
+    upload_max_mb: float = Field(
+        50, gt=0, description="Largest chat UI upload: one file, or a zip's unpacked total (MB)"
+    )
+    upload_max_files: int = Field(1000, ge=1, description="Most files in one chat UI upload")
