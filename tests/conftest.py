@@ -71,6 +71,27 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def no_assistant_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the test's settings count: no ASSISTANT_* variables, no .env file."""
+    for name in list(os.environ):
+        if name.startswith("ASSISTANT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def cli_env(no_assistant_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean environment for CLI runs, with fake embeddings (no model files)."""
+    monkeypatch.setenv("ASSISTANT_EMBEDDING", "fake")
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    """A data dir for CLI runs (created by the command itself)."""
+    return tmp_path / "kb"
+
+
+@pytest.fixture
 def fake_assistant(settings: Settings) -> Assistant:
     """An assistant with the quoting fake model and bag-of-words embeddings (no model files)."""
     return Assistant(settings)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import pytest
@@ -19,19 +18,7 @@ XIAOMI = ("Lei Jun, chairman and CEO of Xiaomi, said the company will invest 200
 NVIDIA = "Nvidia's market share in China has plunged to 50 percent now from 95 percent."
 
 
-@pytest.fixture(autouse=True)
-def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the test's settings count: no ASSISTANT_* variables, no .env file, fake embeddings."""
-    for name in list(os.environ):
-        if name.startswith("ASSISTANT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("ASSISTANT_EMBEDDING", "fake")
-    monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def kb(tmp_path: Path) -> Path:
-    return tmp_path / "kb"
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 @pytest.fixture

@@ -7,22 +7,16 @@ regression beyond the tolerances, printing the metrics and the cases that flippe
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from assistant.cli import main
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_assistant_env")]  # baselines: defaults
 
 
-def test_default_model_passes_the_committed_baselines(tmp_path: Path, capsys,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("ASSISTANT_"):
-            monkeypatch.delenv(name)  # the baselines are for the default settings
-    monkeypatch.chdir(tmp_path)  # and no .env file
+def test_default_model_passes_the_committed_baselines(tmp_path: Path, capsys) -> None:
     code = main(["--data-dir", str(tmp_path / "kb"), "eval", "--report", str(tmp_path)])
     out = capsys.readouterr().out
     assert "No baseline for this configuration" not in out, out

@@ -13,14 +13,7 @@ from assistant.cli import main
 from evals.baseline import BaselineFile, config_of, default_config
 from evals.metrics import aggregate, compare
 
-
-@pytest.fixture(autouse=True)
-def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the test's settings count: no ASSISTANT_* variables, no .env file."""
-    for name in list(os.environ):
-        if name.startswith("ASSISTANT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("no_assistant_env")
 
 
 def test_aggregate_means_where_a_metric_applies_and_median_latency() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 from pathlib import Path
 
@@ -13,19 +12,7 @@ from assistant.cli import main
 from assistant.progress import CLEAR, ProgressBar, duration, progress_line
 from ingest.pipeline import Progress
 
-
-@pytest.fixture(autouse=True)
-def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("ASSISTANT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("ASSISTANT_EMBEDDING", "fake")
-    monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def kb(tmp_path: Path) -> Path:
-    return tmp_path / "kb"
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 @pytest.fixture
