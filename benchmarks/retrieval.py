@@ -156,15 +156,21 @@ def bench_scifact(data_dir: Path, embeddings: Any, modes: Sequence[str]) -> list
 
 
 # -- SQuAD 2.0, two articles ---------------------------------------------------------------------
-def bench_squad(data_dir: Path, embeddings: Any) -> tuple[list[list[str]], list[list[str]]]:
-    folder = BENCH / "squad2_two_articles"
+def squad_documents(data_dir: Path) -> tuple[Path, dict[str, str]]:
+    """The two SQuAD articles written out one file each; returns the folder and the texts."""
     docs = data_dir / "squad_docs"
     docs.mkdir(parents=True, exist_ok=True)
     articles = {}
-    for line in (folder / "documents.jsonl").open():
+    for line in (BENCH / "squad2_two_articles" / "documents.jsonl").open():
         doc = json.loads(line)
         articles[doc["doc_id"]] = doc["text"]
         (docs / f"{doc['doc_id']}.txt").write_text(doc["text"], encoding="utf-8")
+    return docs, articles
+
+
+def bench_squad(data_dir: Path, embeddings: Any) -> tuple[list[list[str]], list[list[str]]]:
+    folder = BENCH / "squad2_two_articles"
+    docs, articles = squad_documents(data_dir)
     spans = {}
     for line in (folder / "paragraphs.jsonl").open():
         par = json.loads(line)
@@ -279,6 +285,7 @@ def bench_rewriting(llm: str, data_dir: Path, embeddings: Any) -> list[list[str]
     from assistant.chain import RagChain
 
     squad = Assistant(Settings(data_dir=data_dir / "squad_kb", llm=llm), embeddings=embeddings)
+    squad.ingest([squad_documents(data_dir)[0]])
     sample = Assistant(Settings(data_dir=data_dir / "sample_kb", llm=llm),
                        embeddings=embeddings)
     sample.ingest_sample_if_empty()
