@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 from assistant import Assistant, Settings
 from assistant.server import create_app
 from ingest.errors import EmbeddingMismatchError, StoreError
+from tests.net import free_port
 from tests.test_server import HUANG, ask, client, running
 
 pytestmark = pytest.mark.integration
@@ -33,11 +33,6 @@ ZORBLAX = "The Zorblax reactor was commissioned in 1987 by Imelda Quist near Lak
 ZORBLAX_V2 = "The Zorblax reactor was decommissioned in 2011 after a coolant leak at Quarnby."
 _names = itertools.count()
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,7 @@ from assistant.errors import ConfigError
 from assistant.llms import QuotingFakeChat
 from assistant.openai_compat import ApiError, ChatMessage, ChatRequest, conversation
 from assistant.server import check_bind, create_app
+from tests.net import free_port
 
 HUANG = "What did Jensen Huang call the export controls?"
 QUESTIONS = [
@@ -373,9 +374,7 @@ def test_the_serve_command_serves_with_a_key(tmp_path: Path, sample_copy: Path) 
            "ASSISTANT_EMBEDDING": "fake", "ASSISTANT_API_KEY": "s3cret"}
     subprocess.run([str(bin_dir / "assistant"), "ingest", "-q", str(sample_copy)], env=env,
                    check=True, cwd=tmp_path, capture_output=True)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([str(bin_dir / "assistant"), "serve", "--port", str(port)], env=env,
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

@@ -4,7 +4,6 @@ browser page for the whole module; the tests run in order as one user's session.
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -19,6 +18,7 @@ import pytest
 
 from assistant import Assistant, ConfigError, Settings, ui
 from assistant.feedback import FILE_NAME
+from tests.net import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -70,11 +70,6 @@ class Session:
         self.page.locator(f'li[data-testid="dropdown-option"][aria-label="{label}"]').click()
         self.page.keyboard.press("Escape")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
