@@ -75,7 +75,7 @@ def strip_invalid_citations(text: str, n_sources: int) -> str:
 
 def _support(sentence: str, passage: str) -> int:
     """How well `passage` backs `sentence`: shared numbers count 3, shared words 1."""
-    numbers = _numbers(sentence) & _numbers(passage)
+    numbers = numbers_in(sentence) & numbers_in(passage)
     words = {w for w in _WORD.findall(sentence.lower()) if len(w) > 2 and not w.isdigit()}
     return 3 * len(numbers) + len(words & set(_WORD.findall(passage.lower())) - _COMMON)
 
@@ -117,8 +117,9 @@ def renumber(text: str, mapping: dict[int, int]) -> str:
     return _CITATION.sub(lambda m: f"[{mapping.get(int(m.group(1)), int(m.group(1)))}]", text)
 
 
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+def numbers_in(text: str) -> set[str]:
+    """The numbers written in `text`, thousands separators dropped ("2,500" -> "2500")."""
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 def _names(text: str) -> set[str]:
@@ -141,7 +142,7 @@ def _names(text: str) -> set[str]:
 def key_facts(text: str) -> tuple[set[str], set[str]]:
     """(numbers, names) in `text`, citation markers ignored; names are lower-cased words."""
     text = _CITATION.sub(" ", text)
-    return _numbers(text), _names(text)
+    return numbers_in(text), _names(text)
 
 
 def unsupported_facts(answer: str, passages: list[str], question: str) -> list[str]:
@@ -149,7 +150,7 @@ def unsupported_facts(answer: str, passages: list[str], question: str) -> list[s
     evidence = " ".join([*passages, question])
     numbers, names = key_facts(answer)
     known_words = set(_WORD.findall(evidence.lower()))
-    known_numbers = _numbers(evidence)
+    known_numbers = numbers_in(evidence)
     return sorted(numbers - known_numbers) + sorted(names - known_words)
 
 

@@ -14,6 +14,8 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 
+from assistant.grounding import numbers_in
+
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation + "“”‘’—–")
@@ -21,7 +23,6 @@ _PUNCT_SPACE = str.maketrans({c: " " for c in string.punctuation + "“”‘’
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 # Words that carry no fact: a sentence is not "supported" by sharing these with a passage.
 _STOP = frozenset(
@@ -165,8 +166,7 @@ def sentence_supported(sentence: str, passages: Sequence[str], min_share: float 
     stop words dropped), appear in the passages. A word-overlap heuristic, not entailment:
     it catches invented facts and numbers, not a negation or a swapped subject."""
     pool = " ".join(passages)
-    numbers = {n.replace(",", "") for n in _NUMBER.findall(strip_markers(sentence))}
-    if any(n not in pool.replace(",", "") for n in numbers):
+    if any(n not in pool.replace(",", "") for n in numbers_in(strip_markers(sentence))):
         return False
     words = _content(sentence)
     if not words:
