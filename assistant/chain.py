@@ -74,6 +74,15 @@ def format_passages(sources: list[Source]) -> str:
     return "\n".join(f"[{i}] {' '.join(s.text.split())}" for i, s in enumerate(sources, start=1))
 
 
+def follow_up_wordings(question: str, history: History) -> list[str]:
+    """Another query for a follow-up: the previous question followed by this one.
+
+    The model's rewrite of a follow-up sometimes garbles it; the plain concatenation keeps the
+    words the rewrite may drop. Retrieval fuses both (measured in benchmarks/retrieval.py).
+    """
+    return [f"{history[-1][0]} {question}"] if history else []
+
+
 class RagChain:
     """Answers questions from a retriever, streaming text, ending with an `Answer`."""
 
@@ -104,17 +113,22 @@ class RagChain:
             return question  # the model answered or rambled instead of rewriting
         return line
 
-    def retrieve(self, query: str, sources: Sequence[str] | None = None) -> list[Source]:
-        """Passages above the relevance threshold, best first, from `sources` when given."""
+    def retrieve(
+        self, query: str, sources: Sequence[str] | None = None, also: Sequence[str] = ()
+    ) -> list[Source]:
+        """Passages above the relevance threshold, best first, from `sources` when given;
+        `also` holds other wordings of the query whose rankings are fused with its own."""
         if isinstance(self.retriever, Retriever):
-            found = self.retriever.search(query, sources=sources)
+            found = self.retriever.search(query, sources=sources, also=also)
         elif sources:
             raise TypeError("source filters need an assistant.retrieval.Retriever")
         else:
             found = [Source.from_document(d) for d in self.retriever.invoke(query)]
         return [s for s in found if s.score >= self.min_relevance]
 
-    def passages(self, query: str, sources: Sequence[str] | None = None) -> list[Source]:
+    def passages(
+        self, query: str, sources: Sequence[str] | None = None, also: Sequence[str] = ()
+    ) -> list[Source]:
         """The relevant passages, packed into the context budget, in the order the model reads
         and numbers them: best last.
 
@@ -122,7 +136,7 @@ class RagChain:
         sample-article questions right this way), and they cite by position.
         """
         found = []
-        for source in self.retrieve(query, sources):
+        for source in self.retrieve(query, sources, also):
             text = strip_instructions(source.text)  # a document's text is data, never a command
             if text.strip():
                 found.append(source if text == source.text else replace(source, text=text))
@@ -136,7 +150,7 @@ class RagChain:
         timings: dict[str, float] = {}
         query = self.standalone(question, history)
         timings["condense_s"] = time.perf_counter() - started
-        passages = self.passages(query, sources)
+        passages = self.passages(query, sources, follow_up_wordings(question, history))
         timings["retrieve_s"] = time.perf_counter() - started - timings["condense_s"]
         if not passages:
             yield Answer(NO_PASSAGES, [], True, query, reason="no-passages", timings=timings)

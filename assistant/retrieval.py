@@ -136,9 +136,18 @@ class Retriever(BaseRetriever):
         return match_sources(sources, known)
 
     def search(
-        self, query: str, k: int | None = None, sources: Sequence[str] | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        sources: Sequence[str] | None = None,
+        also: Sequence[str] = (),
     ) -> list[Source]:
-        """The best passages for `query`, best first, from `sources` only when given."""
+        """The best passages for `query`, best first, from `sources` only when given.
+
+        `also`: other wordings of the same request (a follow-up with the question before it);
+        their rankings are fused with the query's, but a passage's score stays its similarity
+        to `query`, so the relevance gate judges the request itself.
+        """
         k = self.k if k is None else k
         if k <= 0:
             return []
@@ -148,20 +157,25 @@ class Retriever(BaseRetriever):
             store.sync()  # one metadata read unless another process or a crash changed Chroma
         selected = self.select(sources)
         where = {"source": {"$in": selected}} if selected is not None else None
-        pool = max(k, self.depth) if self.rerank == "mmr" or self.mode == "hybrid" else k
+        fused = self.rerank == "mmr" or self.mode == "hybrid" or bool(also)
+        pool = max(k, self.depth) if fused else k
         query_vector = _unit(self.embeddings.embed_query(query))
 
         rankings: list[list[str]] = []
         weights: list[float] = []
         known_hits: dict[str, tuple[str, dict[str, Any], float]] = {}
-        if self.mode in ("dense", "hybrid"):
-            hits = store.query(query_vector.tolist(), pool, where)
-            rankings.append([h.id for h in hits])
-            weights.append(1.0)
-            known_hits.update({h.id: (h.text, h.metadata, h.score) for h in hits})
-        if lexical is not None:
-            rankings.append([i for i, _ in lexical.search(query, pool, selected)])
-            weights.append(self.lexical_weight)
+        for wording in [query, *also]:
+            if self.mode in ("dense", "hybrid"):
+                vector = query_vector if wording is query else _unit(
+                    self.embeddings.embed_query(wording))
+                hits = store.query(vector.tolist(), pool, where)
+                rankings.append([h.id for h in hits])
+                weights.append(1.0)
+                if wording is query:  # other wordings' hits are scored against the query below
+                    known_hits.update({h.id: (h.text, h.metadata, h.score) for h in hits})
+            if lexical is not None:
+                rankings.append([i for i, _ in lexical.search(wording, pool, selected)])
+                weights.append(self.lexical_weight)
         ranked = rrf(rankings, weights, self.rrf_k)
 
         keep = max(k, 4 * k) if self.rerank == "mmr" else k

@@ -282,7 +282,7 @@ FOLLOW_UPS = [
 
 def bench_rewriting(llm: str, data_dir: Path, embeddings: Any) -> list[list[str]]:
     """Follow-up retrieval hit@4: as asked, after the previous question, after LLM rewriting."""
-    from assistant.chain import RagChain
+    from assistant.chain import RagChain, follow_up_wordings
 
     squad = Assistant(Settings(data_dir=data_dir / "squad_kb", llm=llm), embeddings=embeddings)
     squad.ingest([squad_documents(data_dir)[0]])
@@ -306,14 +306,20 @@ def bench_rewriting(llm: str, data_dir: Path, embeddings: Any) -> list[list[str]
             cases.append((sample, earlier, answer, case["question"],
                           lambda chunk, answers=answers: any(a in chunk for a in answers)))
     hits: dict[str, list[bool]] = {"as asked": [], "earlier question + follow-up": [],
-                                   "rewritten by the model": []}
+                                   "rewritten by the model": [],
+                                   "rewrite fused with earlier + follow-up (default)": []}
     for assistant, earlier, answer, follow_up, holds in cases:
-        rewritten = chain.standalone(follow_up, [(earlier, answer)])
+        history = [(earlier, answer)]
+        rewritten = chain.standalone(follow_up, history)
         print(f"{follow_up!r} -> {rewritten!r}", flush=True)
         for name, query in zip(hits, (follow_up, f"{earlier} {follow_up}", rewritten),
-                               strict=True):
+                               strict=False):
             found = assistant.retrieve(query, k=4)
             hits[name].append(any(holds(s.text) for s in found))
+        fused = assistant._retriever(4).search(
+            rewritten, also=follow_up_wordings(follow_up, history))
+        hits["rewrite fused with earlier + follow-up (default)"].append(
+            any(holds(s.text) for s in fused))
     return [[name, f"{sum(v)}/{len(v)}"] for name, v in hits.items()]
 
 

@@ -266,7 +266,9 @@ def test_history_is_condensed_and_the_rewrite_is_retrieved(make) -> None:
     answer = assistant.ask("How much will they invest?", history=history)
 
     assert answer.question == rewritten
-    assert assistant.embeddings.queries == [rewritten]
+    # the rewrite, fused with the plain earlier question + follow-up
+    assert assistant.embeddings.queries == [
+        rewritten, "Who is the CEO of Xiaomi? How much will they invest?"]
     assert not answer.refused and answer.text == INVEST_A
     condense_prompt, answer_prompt = llm.prompts
     assert condense_prompt == (

@@ -12,7 +12,7 @@ import pytest
 from assistant import Assistant, NoMatchingSourceError, Settings, Source
 from assistant.cli import main
 from assistant.packing import pack, sentences, tokens
-from assistant.retrieval import match_sources, mmr, rrf
+from assistant.retrieval import Retriever, match_sources, mmr, rrf
 from ingest.embeddings import HashingEmbeddings
 
 DOCS = {
@@ -82,6 +82,40 @@ def test_hybrid_is_the_rank_fusion_of_dense_and_lexical(settings, corpus, questi
     hybrid = names(build(settings, corpus).retrieve(question, k=3))
     assert dense != lexical  # the two disagree, so fusion has something to decide
     assert hybrid == rrf([dense, lexical], [1.0, 1.0], k=settings.rrf_k)
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical"])
+def test_other_wordings_are_fused_but_scores_stay_the_querys(settings, corpus, mode) -> None:
+    retriever = build(settings, corpus, retrieval=mode)._retriever(3)
+    query, wording = "Tell me more about that.", "How much will Xiaomi invest in research?"
+    found = retriever.search(query, k=3, also=[wording])
+    alone = [names(retriever.search(q, k=3)) for q in (query, wording)]
+    assert names(found) == rrf(alone, [1.0, 1.0], k=settings.rrf_k)[:3]
+    assert "xiaomi.md" in names(found)
+    if mode == "lexical":
+        assert alone[0] == []  # no word of the query is in the documents
+    for passage in found:  # the gate judges the query itself, not the other wording
+        cosine = float(np.dot(HashingEmbeddings().embed_query(query),
+                              HashingEmbeddings().embed_query(passage.text)))
+        assert passage.score == pytest.approx(cosine, abs=1e-4)
+
+
+def test_a_follow_up_is_also_retrieved_after_the_question_before_it(
+    settings, corpus, monkeypatch
+) -> None:
+    assistant = build(settings, corpus, min_relevance=0.0)
+    seen: list[tuple[str, tuple[str, ...]]] = []
+    search = Retriever.search
+
+    def spy(self, query, k=None, sources=None, also=()):
+        seen.append((query, tuple(also)))
+        return search(self, query, k, sources, also)
+
+    monkeypatch.setattr(Retriever, "search", spy)
+    assistant.ask("Who is Lei Jun?")
+    assistant.ask("How much will it invest?", history=[("Who is Lei Jun?", "Xiaomi's CEO.")])
+    assert seen[0][1] == ()
+    assert seen[1][1] == ("Who is Lei Jun? How much will it invest?",)
 
 
 def test_mmr_rerank_returns_k_distinct_passages(settings, corpus) -> None:
