@@ -44,7 +44,7 @@ lint: setup
 	$(BIN)/mypy
 
 bench: setup
-	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/ingest_speed.py
 	$(BIN)/python benchmarks/bench.py
 
 clean:

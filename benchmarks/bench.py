@@ -2,7 +2,7 @@
 
     python benchmarks/bench.py [--llm llamacpp:qwen2.5-coder-1.5b]
 
-(Ingest throughput, memory and re-ingest cost: benchmarks/ingest.py.)
+(Ingest throughput, memory and re-ingest cost: benchmarks/ingest_speed.py.)
 Answers: questions about the sample article, answerable and not: facts answered, unanswerable
 questions refused, time to first token and total; the baseline is the LangChain-tutorial wiring
 (1,000-character chunks, k=4, "if you don't know, say so") with the same model.

@@ -32,8 +32,7 @@ import httpx
 import openai
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, this folder comes first on sys.path, where a benchmark module may share a
-# package's name (benchmarks/ingest.py): the project's packages must win.
+# Run as a script, this folder comes first on sys.path; the project's packages must win.
 sys.path.insert(0, str(ROOT))
 
 from assistant import Settings  # noqa: E402

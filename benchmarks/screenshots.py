@@ -1,6 +1,4 @@
-"""Screenshots of the chat UI for the docs: `python -P benchmarks/screenshots.py [--default-model]`.
-
-(`-P`: the `benchmarks/` folder must not shadow the `ingest` package with `benchmarks/ingest.py`.)
+"""Screenshots of the chat UI for the docs: `python benchmarks/screenshots.py [--default-model]`.
 
 Runs the app on the sample corpus (in a temporary data dir) and photographs it in headless
 Chromium (apt-get install chromium; pip install playwright). By default with the fake model and

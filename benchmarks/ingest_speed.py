@@ -1,6 +1,6 @@
 """Ingest throughput, memory and re-ingest cost on SciFact, each against a same-run baseline.
 
-    python benchmarks/ingest.py [--docs 200] [--rounds 4] [--rss 1000 10000]
+    python benchmarks/ingest_speed.py [--docs 200] [--rounds 4] [--rss 1000 10000]
                                 [--rss-embedding fake] [--no-tutorial] [--no-int8]
 
 SciFact abstracts (../shared/bench/scifact/corpus.jsonl) are written one file each and split
