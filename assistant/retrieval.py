@@ -164,14 +164,13 @@ class Retriever(BaseRetriever):
         rankings: list[list[str]] = []
         weights: list[float] = []
         known_hits: dict[str, tuple[str, dict[str, Any], float]] = {}
-        for wording in [query, *also]:
+        for n, wording in enumerate([query, *also]):
             if self.mode in ("dense", "hybrid"):
-                vector = query_vector if wording is query else _unit(
-                    self.embeddings.embed_query(wording))
-                hits = store.query(vector.tolist(), pool, where)
+                wording_vector = _unit(self.embeddings.embed_query(wording)) if n else query_vector
+                hits = store.query(wording_vector.tolist(), pool, where)
                 rankings.append([h.id for h in hits])
                 weights.append(1.0)
-                if wording is query:  # other wordings' hits are scored against the query below
+                if not n:  # other wordings' hits are scored against the query below
                     known_hits.update({h.id: (h.text, h.metadata, h.score) for h in hits})
             if lexical is not None:
                 rankings.append([i for i, _ in lexical.search(wording, pool, selected)])
