@@ -130,9 +130,12 @@ class Retriever(BaseRetriever):
         """The ingested sources that the patterns select (see `match_sources`); None = all."""
         if not sources:
             return None
-        lexical = self.store.lexical if self.mode != "dense" else None
-        known = lexical.sources() if lexical is not None else [
-            d.source for d in self.store.documents()]
+        store = self.store
+        if store.lexical is None:
+            known = [d.source for d in store.documents()]  # reads every chunk's metadata
+        else:  # in every mode the BM25 index's source table is the cheap list
+            store.sync()
+            known = store.lexical.sources()
         return match_sources(sources, known)
 
     def search(

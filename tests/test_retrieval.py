@@ -13,6 +13,7 @@ from assistant import Assistant, NoMatchingSourceError, Settings, Source
 from assistant.cli import main
 from assistant.packing import pack, sentences, tokens
 from assistant.retrieval import Retriever, match_sources, mmr, rrf
+from ingest import Store
 from ingest.embeddings import HashingEmbeddings
 
 DOCS = {
@@ -157,6 +158,17 @@ def test_retrieve_and_ask_only_from_the_chosen_sources(settings, corpus, mode) -
         "huawei.txt"]
     answer = assistant.ask(question, sources=["nvidia.txt"])
     assert names(answer.sources) == ["nvidia.txt"]
+
+
+def test_filters_never_list_every_chunk_even_in_dense_mode(settings, corpus, monkeypatch) -> None:
+    assistant = build(settings, corpus, retrieval="dense", min_relevance=0.0)
+
+    def listing(self):
+        raise AssertionError("a filtered question read every chunk's metadata")
+
+    monkeypatch.setattr(Store, "documents", listing)
+    answer = assistant.ask("How much will Xiaomi invest?", sources=["xiaomi.md"])
+    assert names(answer.sources) == ["xiaomi.md"]
 
 
 def test_relative_path_filter(settings, corpus, monkeypatch) -> None:
