@@ -128,13 +128,18 @@ class Retriever(BaseRetriever):
 
     def select(self, sources: Sequence[str] | None) -> list[str] | None:
         """The ingested sources that the patterns select (see `match_sources`); None = all."""
+        if sources and self.store.lexical is not None:
+            self.store.sync()
+        return self._match(sources)
+
+    def _match(self, sources: Sequence[str] | None) -> list[str] | None:
+        """`select` on a store whose BM25 index is already in step with Chroma."""
         if not sources:
             return None
         store = self.store
         if store.lexical is None:
             known = [d.source for d in store.documents()]  # reads every chunk's metadata
         else:  # in every mode the BM25 index's source table is the cheap list
-            store.sync()
             known = store.lexical.sources()
         return match_sources(sources, known)
 
@@ -156,9 +161,9 @@ class Retriever(BaseRetriever):
             return []
         store = self.store
         lexical = store.lexical if self.mode != "dense" else None
-        if lexical is not None:
+        if store.lexical is not None and (lexical is not None or sources):
             store.sync()  # one metadata read unless another process or a crash changed Chroma
-        selected = self.select(sources)
+        selected = self._match(sources)
         where = {"source": {"$in": selected}} if selected is not None else None
         fused = self.rerank == "mmr" or self.mode == "hybrid" or bool(also)
         pool = max(k, self.depth) if fused else k
