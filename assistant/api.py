@@ -157,7 +157,7 @@ class Assistant:
         return ingest_paths(paths, self.store, self.embeddings, s.chunk_size, s.chunk_overlap,
                             prune=prune, on_file=on_file, on_progress=on_progress,
                             include=include or (), exclude=exclude or (),
-                            max_file_mb=s.max_file_mb)
+                            max_file_mb=s.max_file_mb, follow_symlinks=s.follow_symlinks)
 
     def remove(self, path: str | Path) -> str:
         """Remove one document from the knowledge base (its file may be gone already) and

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         50, gt=0, description="Larger files are reported as failed instead of being ingested"
     )
+    follow_symlinks: bool = Field(
+        False, description="Read symlinked files found in a folder whose target is outside it"
+    )
     min_relevance: float = Field(
         0.2, description="Cosine similarity under which a passage counts as unrelated"
     )

@@ -12,6 +12,7 @@ version or an incomplete new one (`n_chunks` says which), and the next run finis
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from ingest.chunking import split
 from ingest.errors import DocumentNotFoundError
 from ingest.loaders import UnreadableFileError, load_file, skip_reason
 from ingest.store import DocumentInfo, Store
-from ingest.walk import check_paths, list_files
+from ingest.walk import check_paths, list_files, special_reason
 from ingest.writer import BatchWriter, FileJob, OnFile, OnProgress, Progress
 
 __all__ = ["IngestReport", "Progress", "check_paths", "ingest_paths", "remove_document"]
@@ -58,8 +59,10 @@ class IngestReport:
         )
 
 
-def _chunks(path: Path, data: bytes, size: int, overlap: int) -> list[tuple[str, dict[str, Any]]]:
-    pages = load_file(path, data, size)
+def _chunks(
+    path: Path, data: bytes, size: int, overlap: int, max_file_mb: float = MAX_FILE_MB
+) -> list[tuple[str, dict[str, Any]]]:
+    pages = load_file(path, data, size, max_unpacked_mb=max_file_mb)
     for page in pages:
         page.metadata.setdefault("file_name", path.name)
     return [(c.page_content, dict(c.metadata)) for c in split(pages, size, overlap)]
@@ -77,6 +80,7 @@ def ingest_paths(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     max_file_mb: float = MAX_FILE_MB,
+    follow_symlinks: bool = False,
 ) -> IngestReport:
     """Ingest files and folders into `store`; a bad file is reported, never fatal.
 
@@ -85,7 +89,10 @@ def ingest_paths(
             added, updated, unchanged, failed.
         on_progress: called with a `Progress` after each file and each written batch.
         include, exclude: globs filtering the files found in folders (see `walk.matches`).
-        max_file_mb: larger files fail with a reason instead of being read.
+        max_file_mb: larger files (or zip-based files unpacking to more) fail with a reason
+            instead of being read.
+        follow_symlinks: read symlinked files found in a folder even when their target lies
+            outside it (see `walk.list_files`).
     """
     roots = check_paths(paths)
     report = IngestReport()
@@ -93,7 +100,7 @@ def ingest_paths(
     for info in store.documents():
         known.setdefault(info.source, []).append(info)
 
-    listing = list_files(roots, include, exclude)
+    listing = list_files(roots, include, exclude, follow_symlinks)
     report.skipped.extend(listing.skipped)
     writer = BatchWriter(store, embeddings, report, EMBED_BATCH, len(listing.files),
                          on_file, on_progress)
@@ -129,14 +136,45 @@ def remove_document(store: Store, path: str | Path) -> str:
 
 def _read(path: Path, max_file_mb: float) -> bytes:
     """The file's bytes; OSError if it vanished or cannot be read, UnreadableFileError if it
-    is over the size limit (checked before reading, so a huge file costs nothing)."""
-    mb = path.stat().st_size / 2**20
-    if mb > max_file_mb:
+    is not a regular file or over the size limit. The limit is checked on the size first (a
+    huge file costs nothing) and again on the bytes read: a file in /proc says 0 bytes, a log
+    may grow, so at most the limit + 1 byte is ever read."""
+    # O_NONBLOCK: a file swapped for a FIFO after the walk must not block the open
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if reason := special_reason(info.st_mode):
+            raise UnreadableFileError(reason)
+        mb = info.st_size / 2**20
+        if mb > max_file_mb:
+            raise UnreadableFileError(
+                f"too large ({mb:.3g} MB; the limit is {max_file_mb:g} MB, "
+                "set ASSISTANT_MAX_FILE_MB to raise it)"
+            )
+        limit = int(max_file_mb * 2**20)
+        data = _read_at_most(fd, limit + 1, info.st_size + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
         raise UnreadableFileError(
-            f"too large ({mb:.3g} MB; the limit is {max_file_mb:g} MB, "
-            "set ASSISTANT_MAX_FILE_MB to raise it)"
+            f"too large (over the {max_file_mb:g} MB limit when read, though its size says "
+            f"{mb:.3g} MB; set ASSISTANT_MAX_FILE_MB to raise it)"
         )
-    return path.read_bytes()
+    return data
+
+
+def _read_at_most(fd: int, cap: int, hint: int) -> bytes:
+    """Up to `cap` bytes from `fd`, in reads of about `hint` bytes (a regular file's size + 1:
+    one read, then the empty one that says it ended)."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < cap:
+        chunk = os.read(fd, min(cap - total, max(hint, 1 << 16)))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _ingest_one(
@@ -169,7 +207,7 @@ def _ingest_one(
         writer.finish(FileJob(source, digest, status, stale))
     else:
         try:
-            chunks = _chunks(path, data, chunk_size, chunk_overlap)
+            chunks = _chunks(path, data, chunk_size, chunk_overlap, max_file_mb)
         except UnreadableFileError as exc:
             writer.fail(source, str(exc))
             return

@@ -1,16 +1,24 @@
-"""Which files an ingest reads: folders walked recursively in name order, filtered by globs;
-hidden entries and binary formats skipped, each skip reported with its reason."""
+"""Which files an ingest reads: folders walked in name order, filtered by globs; hidden entries,
+binary formats, special files, symlinks leading out of the folder and folders nested too deep
+skipped, each skip reported with its reason."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from ingest.errors import PathNotFoundError
 from ingest.loaders import skip_reason
+
+MAX_DEPTH = 64  # folders below the one named; deeper ones are reported, not walked
+OUTSIDE = ("symlink to a file outside the folder, not followed "
+           "(set ASSISTANT_FOLLOW_SYMLINKS=true to allow)")
+_SPECIAL = ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"),
+            (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"))
 
 
 def check_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -24,6 +32,15 @@ def check_paths(paths: Iterable[str | Path]) -> list[Path]:
             )
         checked.append(path)
     return checked
+
+
+def special_reason(mode: int) -> str | None:
+    """Why a file of this `st_mode` is never opened (reading a FIFO blocks, a device never
+    ends), or None for a regular file or a folder."""
+    for test, kind in _SPECIAL:
+        if test(mode):
+            return f"special file ({kind}), not read"
+    return None
 
 
 def matches(relative: str, patterns: Sequence[str]) -> bool:
@@ -53,10 +70,13 @@ def list_files(
     roots: Iterable[Path],
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    follow_symlinks: bool = False,
 ) -> Listing:
-    """Files under `roots`, each once. A file named explicitly is always read; files found in
-    a folder must match an `include` glob (when given) and no `exclude` glob. A broken symlink
-    is listed too, so that it is reported as unreadable rather than ignored."""
+    """Files under `roots`, each once. A file named explicitly is read (through a symlink too)
+    unless it is a special file; files found in a folder must match an `include` glob (when
+    given) and no `exclude` glob. A symlinked file found in a folder is stored under its target,
+    read only if the target lies inside that folder (anywhere with `follow_symlinks`) and is not
+    hidden. A broken symlink is listed too, so that it is reported as unreadable."""
     listing = Listing()
     seen: set[Path] = set()
 
@@ -65,36 +85,94 @@ def list_files(
             seen.add(file)
             listing.files.append(file)
 
-    def walk(folder: Path, prefix: str) -> None:
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:
-            listing.skipped.append((str(folder), f"cannot list ({exc.strerror or exc})"))
-            return
-        for entry in entries:
-            relative = prefix + entry.name
-            path = folder / entry.name
-            is_dir = entry.is_dir(follow_symlinks=False)
-            if entry.name.startswith("."):
-                listing.skipped.append((str(path), "hidden folder" if is_dir else "hidden file"))
-            elif exclude and matches(relative, exclude):
-                continue  # asked for: not worth a line in the report
-            elif is_dir:
-                walk(path, relative + "/")
-            elif include and not matches(relative, include):
-                continue
-            elif reason := skip_reason(path):
-                listing.skipped.append((str(path), reason))
-            elif entry.is_file():  # a symlinked file is stored under its target
-                add(path.resolve() if entry.is_symlink() else path)
-            elif entry.is_symlink() and not os.path.exists(path):
-                add(path)
-            elif entry.is_symlink():  # following it could loop or leave the folder
-                listing.skipped.append((str(path), "symlinked folder, not followed"))
-
     for root in roots:
         if root.is_dir():
-            walk(root.resolve(), "")
+            _walk(root.resolve(), include, exclude, follow_symlinks, add, listing.skipped)
+        elif reason := _special(root):
+            listing.skipped.append((str(root.resolve()), reason))
         else:
             add(root.resolve())
     return listing
+
+
+def _walk(
+    root: Path,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    follow_symlinks: bool,
+    add: Callable[[Path], None],
+    skipped: list[tuple[str, str]],
+) -> None:
+    """Depth first in name order, with an explicit stack: no recursion limit to hit."""
+    stack: list[tuple[Iterator[os.DirEntry[str]], Path, str]] = []
+
+    def enter(folder: Path, prefix: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append((str(folder), f"cannot list ({exc.strerror or exc})"))
+            return
+        stack.append((iter(entries), folder, prefix))
+
+    enter(root, "")
+    while stack:
+        entries, folder, prefix = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        relative = prefix + entry.name
+        path = folder / entry.name
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if entry.name.startswith("."):
+            skipped.append((str(path), "hidden folder" if is_dir else "hidden file"))
+        elif exclude and matches(relative, exclude):
+            continue  # asked for: not worth a line in the report
+        elif is_dir and len(stack) > MAX_DEPTH:
+            skipped.append((str(path), f"nested deeper than {MAX_DEPTH} folders, not read"))
+        elif is_dir:
+            enter(path, relative + "/")
+        elif include and not matches(relative, include):
+            continue
+        elif reason := skip_reason(path):
+            skipped.append((str(path), reason))
+        elif entry.is_symlink():
+            target, reason = _link(path, root, follow_symlinks)
+            if reason:
+                skipped.append((str(path), reason))
+            elif target:
+                add(target)
+        elif not entry.is_file(follow_symlinks=False) and (reason := _special(path)):
+            skipped.append((str(path), reason))
+        else:  # a regular file, or one that vanished: reading it reports that
+            add(path)
+
+
+def _special(path: Path) -> str | None:
+    """`special_reason` of what `path` leads to; None if it cannot be stat'ed (the read that
+    follows reports why)."""
+    try:
+        return special_reason(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+def _link(path: Path, root: Path, follow: bool) -> tuple[Path | None, str | None]:
+    """(file to read, None) or (None, why not) for a symlink met while walking `root`."""
+    try:
+        target = path.resolve(strict=True)
+        mode = target.stat().st_mode
+    except (OSError, RuntimeError):  # dangling, or a loop: listed to be reported unreadable
+        return path, None
+    if stat.S_ISDIR(mode):  # following it could loop or leave the folder
+        return None, "symlinked folder, not followed"
+    if reason := special_reason(mode):
+        return None, reason
+    inside = target.is_relative_to(root)
+    if not inside and not follow:
+        return None, OUTSIDE
+    # the hidden-file rule holds for targets too (a link to .git/config, to ~/.aws/credentials)
+    parts = target.relative_to(root).parts if inside else target.parts
+    if any(part.startswith(".") for part in parts):
+        return None, "symlink to a hidden file, not followed"
+    return target, None

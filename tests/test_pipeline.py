@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pathlib
 import threading
 from pathlib import Path
 
@@ -284,7 +283,7 @@ def test_symlinks_in_a_folder(store: Store, tmp_path: Path) -> None:
     (folder / "link.txt").symlink_to(outside / "target.txt")
     (folder / "loop").symlink_to(folder)  # following it would never end
 
-    report = run([folder], store)
+    report = run([folder], store, follow_symlinks=True)  # by default not: see test_walk.py
 
     assert report.added == [key(outside / "target.txt")]  # stored under the file it points to
     assert report.skipped == [(str(folder.resolve() / "loop"), "symlinked folder, not followed")]
@@ -299,14 +298,14 @@ def test_unreadable_file_is_reported(
     locked = folder / "locked.txt"
     locked.write_text("secret")
     locked.chmod(0)
-    real_read_bytes = pathlib.Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:  # tests run as root, where chmod 0 does not stop reads
-        if self == locked.resolve():
-            raise PermissionError(13, os.strerror(13), str(self))
-        return real_read_bytes(self)
+    def open_(path, flags, *args, **kwargs):  # tests run as root: chmod 0 does not stop reads
+        if Path(path) == locked.resolve():
+            raise PermissionError(13, os.strerror(13), str(path))
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(pipeline_module.os, "open", open_)
     report = run([folder], store)
     assert report.added == [key(folder / "ok.txt")]
     assert report.failed == [(key(locked), "cannot read (Permission denied)")]
