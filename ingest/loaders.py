@@ -10,14 +10,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from langchain_core.documents import Document
 
+from ingest.archives import ArchiveTooLargeError, check_zip
 from ingest.errors import IngestError
 
 DEFAULT_GROUP = 600  # characters per record group when the caller gives no chunk size
+DEFAULT_MAX_UNPACKED_MB = 50.0  # what a zip-based file may unpack to when the caller gives no limit
 
 
 class UnreadableFileError(IngestError):
@@ -80,6 +83,15 @@ def _docx(path: Path, data: bytes, size: int) -> list[Document]:
     except Exception as exc:  # zipfile, zlib, lxml and python-docx errors on a damaged file
         raise UnreadableFileError(f"corrupt DOCX ({exc})") from exc
     return [Document(page_content="\n".join(lines))]
+
+
+def _check_unpacked(data: bytes, max_mb: float) -> None:
+    try:
+        check_zip(data, int(max_mb * 2**20), setting="ASSISTANT_MAX_FILE_MB")
+    except zipfile.BadZipFile:
+        return  # not a zip at all: the format's loader reports it as corrupt
+    except ArchiveTooLargeError as exc:
+        raise UnreadableFileError(str(exc)) from exc
 
 
 def _groups(
@@ -182,14 +194,27 @@ LOADERS: dict[str, Callable[[Path, bytes, int], list[Document]]] = {
 }
 
 
-def load_file(path: Path, data: bytes, size: int = DEFAULT_GROUP) -> list[Document]:
+# Formats that are zip archives: checked for their unpacked size and entry count before parsing.
+ZIP_FORMATS = frozenset({".docx"})
+
+
+def load_file(
+    path: Path,
+    data: bytes,
+    size: int = DEFAULT_GROUP,
+    max_unpacked_mb: float = DEFAULT_MAX_UNPACKED_MB,
+) -> list[Document]:
     """Turn a file's bytes into pages of text; any other suffix is read as UTF-8 text.
 
     `size` is the chunk size: record formats group whole records into pages of that size.
+    `max_unpacked_mb` bounds what a zip-based format (`ZIP_FORMATS`) may unpack to.
     """
     if not data.strip():
         raise UnreadableFileError("empty file")
-    pages = LOADERS.get(path.suffix.lower(), _text)(path, data, size)
+    suffix = path.suffix.lower()
+    if suffix in ZIP_FORMATS:
+        _check_unpacked(data, max_unpacked_mb)
+    pages = LOADERS.get(suffix, _text)(path, data, size)
     pages = [p for p in pages if p.page_content.strip()]
     if not pages:
         hint = " (a scanned PDF needs OCR first)" if path.suffix.lower() == ".pdf" else ""

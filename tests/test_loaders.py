@@ -351,3 +351,100 @@ def test_zip_that_is_not_a_word_document_is_unreadable() -> None:
         zf.writestr("notes.txt", "hello")
     with pytest.raises(UnreadableFileError, match=r"^corrupt DOCX \(.*Content_Types"):
         load_file(Path("archive.docx"), buffer.getvalue())
+
+
+# -- zip-based formats: unpacked size and entry count, checked before parsing ---------------------
+
+WORD_XML = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w='
+            b'"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+WORD_PARAGRAPH = b"<w:p><w:r><w:t>All work and no play makes Jack a dull boy.</w:t></w:r></w:p>"
+
+
+def _zip(members: dict[str, bytes], level: int = 6) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return out.getvalue()
+
+
+def _members(archive: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+@pytest.fixture(scope="module")
+def docx_bomb() -> bytes:
+    """A real Word file (~400 KB) whose document.xml unpacks to 100 MB of paragraphs."""
+    paragraphs = WORD_PARAGRAPH * (100 * 2**20 // len(WORD_PARAGRAPH))
+    xml = WORD_XML + paragraphs + b"</w:body></w:document>"
+    return _zip({**_members(GOOD_DOCX), "word/document.xml": xml}, level=1)
+
+
+def test_docx_bomb_is_refused_before_parsing(docx_bomb: bytes) -> None:
+    import resource
+
+    assert len(docx_bomb) < 2**20  # what the size limit sees
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    with pytest.raises(UnreadableFileError) as err:
+        load_file(Path("report.docx"), docx_bomb)
+
+    assert str(err.value) == (
+        "unpacks to 101 MB (the limit is 50 MB, set ASSISTANT_MAX_FILE_MB to raise it)"
+    )
+    growth_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+    assert growth_kb < 50 * 1024  # parsing it takes ~1 GB and minutes
+    assert _texts(load_file(Path("plan.docx"), GOOD_DOCX)) == ["Hello from Word."]
+
+
+def test_unpacked_limit_is_the_callers() -> None:
+    # python-docx's template alone unpacks to ~0.8 MB (styles), from 36 KB
+    with pytest.raises(UnreadableFileError, match=r"^unpacks to 0\.\d+ MB \(the limit is 0\.5 MB, "
+                       r"set ASSISTANT_MAX_FILE_MB to raise it\)$"):
+        load_file(Path("plan.docx"), GOOD_DOCX, max_unpacked_mb=0.5)
+    assert _texts(load_file(Path("plan.docx"), GOOD_DOCX, max_unpacked_mb=1)) == [
+        "Hello from Word."
+    ]
+
+
+def test_docx_with_too_many_entries_is_refused() -> None:
+    members = {**_members(GOOD_DOCX), **{f"word/media/{i}.png": b"" for i in range(10_000)}}
+    with pytest.raises(UnreadableFileError) as err:
+        load_file(Path("album.docx"), _zip(members))
+    assert str(err.value) == "holds 10017 entries (the limit is 10000)"
+
+
+def test_huge_zip_directory_is_refused_before_zipfile_reads_it() -> None:
+    """zipfile builds an object per directory entry (500k entries: ~280 MB, ~4 s): the
+    directory's size is checked first, from the end record."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:  # 15,000 entries with long names: a 5 MB directory
+        for i in range(15_000):
+            zf.writestr(f"{i:0300}", b"")
+    with pytest.raises(UnreadableFileError) as err:
+        load_file(Path("many.docx"), out.getvalue())
+    assert str(err.value) == (
+        "has a 4.95 MB zip directory (the limit is 3.81 MB, room for 10000 entries)"
+    )
+
+
+def test_a_member_larger_than_its_declared_size_is_cut_off_by_zipfile() -> None:
+    """What the check relies on: zipfile never returns more than the size the directory
+    declares (past it the CRC check fails), so a lying small size does not get a bomb read."""
+    import struct
+
+    xml = WORD_XML + WORD_PARAGRAPH * 100_000 + b"</w:body></w:document>"  # 7.6 MB
+    data = bytearray(_replace_member(GOOD_DOCX, "word/document.xml", xml))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        info = zf.getinfo("word/document.xml")
+    directory = len(data)
+    while True:  # the central directory entry of word/document.xml
+        directory = data.rfind(b"PK\x01\x02", 0, directory)
+        if data[directory + 46 : directory + 46 + 17] == b"word/document.xml":
+            break
+    struct.pack_into("<I", data, directory + 24, 1000)  # declared unpacked size
+    struct.pack_into("<I", data, info.header_offset + 22, 1000)
+
+    with pytest.raises(UnreadableFileError, match=r"^corrupt DOCX \(Bad CRC-32"):
+        load_file(Path("liar.docx"), bytes(data))
