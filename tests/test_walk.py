@@ -226,3 +226,20 @@ def test_size_limit_counts_bytes_read_not_the_size_stat_reports(store: Store) ->
     assert reason == ("too large (over the 0.0005 MB limit when read, though its size says 0 MB; "
                       "set ASSISTANT_MAX_FILE_MB to raise it)")
     assert report.added == [] and store.count() == 0
+
+
+def test_docx_unpacked_limit_is_the_max_file_mb_setting(settings: Settings, tmp_path: Path) -> None:
+    from tests.test_loaders import GOOD_DOCX  # 36 KB, python-docx's template unpacks to ~0.8 MB
+
+    plan = tmp_path / "plan.docx"
+    plan.write_bytes(GOOD_DOCX)
+    assistant = Assistant(settings.model_copy(update={"max_file_mb": 0.5}))
+
+    report = assistant.ingest([plan])
+
+    [(source, reason)] = report.failed
+    assert source == str(plan)
+    assert reason.startswith("unpacks to 0.")
+    assert reason.endswith(" MB (the limit is 0.5 MB, set ASSISTANT_MAX_FILE_MB to raise it)")
+    assert assistant.ingest([plan]).failed == report.failed  # still refused, nothing written
+    assert assistant.documents() == []
