@@ -9,6 +9,7 @@ import resource
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from assistant import Assistant, Settings
 from ingest import ingest_paths
 from ingest.embeddings import HashingEmbeddings
+from ingest.pipeline import IngestReport, Progress
 from ingest.store import Store
 from ingest.walk import list_files
 
@@ -169,6 +171,34 @@ def test_special_files_named_on_the_command_line_are_skipped_unopened(tmp_path: 
         "  skipped  /dev/zero (special file (character device), not read)\n"
         "1 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 2 skipped, 1 chunks written\n"
     )
+
+
+def test_file_replaced_by_a_fifo_after_the_walk_fails_without_blocking(
+    store: Store, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("first file")
+    swapped = folder / "b.txt"
+    swapped.write_text("second file")
+
+    def swap(progress: Progress) -> None:
+        if progress.files_done == 1 and swapped.is_file():  # listed as a file, not yet read
+            swapped.unlink()
+            os.mkfifo(swapped)
+
+    result: list[IngestReport] = []
+    worker = threading.Thread(target=lambda: result.append(run([folder], store, on_progress=swap)),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    if worker.is_alive():  # blocked opening the FIFO: give it a writer, so the thread ends
+        os.close(os.open(swapped, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(timeout=30)
+        pytest.fail("reading a FIFO blocked the ingest")
+    [report] = result
+    assert report.added == [str(folder / "a.txt")]
+    assert report.failed == [(str(swapped), "special file (FIFO), not read")]
 
 
 # -- depth ----------------------------------------------------------------------------------------
