@@ -11,6 +11,7 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,7 +19,8 @@ import openai
 import pytest
 
 from assistant import Assistant, ConfigError, Settings
-from assistant.origin import HostPolicy, is_loopback, local_token
+from assistant.cli import main
+from assistant.origin import HostPolicy, SameOrigin, is_loopback, local_token, plain_text
 from assistant.server import check_bind, create_app
 from assistant.ui_auth import check_exposure
 from tests.test_server import HUANG, client, running
@@ -241,3 +243,45 @@ def test_the_token_file_is_only_readable_by_its_owner(served: tuple[Assistant, s
     a, _ = served
     path = Path(a.settings.data_dir) / "api-token"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_foreign_websocket_handshake_is_closed_unanswered() -> None:
+    import asyncio
+
+    reached: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["type"])
+
+    def handshake(origin: str) -> list[Any]:
+        sent: list[Any] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        async def receive() -> Any:
+            return {"type": "websocket.connect"}
+
+        scope = {"type": "websocket", "path": "/ws", "headers": [
+            (b"host", b"127.0.0.1:7860"), (b"origin", origin.encode())]}
+        guard = SameOrigin(app, HostPolicy.for_bind("127.0.0.1"), plain_text)
+        asyncio.run(guard(scope, receive, send))
+        return sent
+
+    assert handshake(EVIL) == [{"type": "websocket.close", "code": 1008}] and reached == []
+    assert handshake("http://127.0.0.1:7860") == [] and reached == ["websocket"]
+
+
+def test_serve_prints_how_to_send_the_token(
+    cli_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    import assistant.server
+
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr(assistant.server, "serve", lambda a, **kw: served.append(kw))
+    kb = tmp_path / "my kb"
+    assert main(["--data-dir", str(kb), "--llm", "fake", "serve", "--port", "8123"]) == 0
+    assert capsys.readouterr().out.splitlines()[2] == (
+        "Uploads and removals need the local token: -H \"Authorization: Bearer $(cat "
+        f"'{kb}/api-token')\"")
+    assert served == [{"host": "127.0.0.1", "port": 8123, "api_key": None}]
