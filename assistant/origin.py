@@ -8,8 +8,10 @@ opens can send them requests. Three rules keep such pages out:
   addresses, the name it was bound to and `ASSISTANT_ALLOWED_HOSTS`. A server bound beyond
   loopback requires a key or password anyway, and then answers any Host unless the allow-list
   is set.
-- **Origin**: a browser names the page behind every POST, PUT, PATCH, DELETE and websocket; a
-  request from another origin (or marked `Sec-Fetch-Site: cross-site`) is refused with 403.
+- **Origin**: a browser names the page behind every POST, PUT, PATCH, DELETE, websocket and
+  cross-origin read; a request from another page's origin is refused with 403, and so is a
+  write or websocket marked `Sec-Fetch-Site: cross-site` (sent even where Origin is not).
+  (Gradio's own CORS rules would let any `localhost` port read the UI's GET endpoints.)
 - **Local token**: for browsers that send no Origin, `serve` keeps a random token in
   `<data_dir>/api-token` (readable by this user only) that uploads and removals need when no
   API key is set; a web page cannot read that file.
@@ -169,13 +171,14 @@ class SameOrigin:
         if not self.policy.allows_host(host):
             await refuse(scope, send, 400, *self.render(400, host_refusal(host), "invalid_host"))
             return
-        if scope["type"] == "websocket" or scope.get("method") in UNSAFE_METHODS:
-            origin = headers.get("origin")
-            cross = headers.get("sec-fetch-site") == "cross-site"
-            if cross or (origin is not None and not self.policy.allows_origin(origin, host)):
-                body, kind = self.render(403, origin_refusal(origin), "cross_origin")
-                await refuse(scope, send, 403, body, kind)
-                return
+        origin = headers.get("origin")
+        writes = scope["type"] == "websocket" or scope.get("method") in UNSAFE_METHODS
+        # a link followed from another site is cross-site too, so that alone refuses only writes
+        cross = writes and headers.get("sec-fetch-site") == "cross-site"
+        if cross or (origin is not None and not self.policy.allows_origin(origin, host)):
+            body, kind = self.render(403, origin_refusal(origin), "cross_origin")
+            await refuse(scope, send, 403, body, kind)
+            return
         await self.app(scope, receive, send)
 
 

@@ -189,6 +189,9 @@ def test_a_cross_origin_form_post_plants_nothing(
     asked = httpx.post(f"{url}/v1/chat/completions", headers={"Origin": EVIL}, json={
         "model": "docs-assistant", "messages": [{"role": "user", "content": HUANG}]})
     assert asked.status_code == 403
+    assert httpx.get(f"{url}/sources", headers={"Origin": EVIL}).status_code == 403
+    assert httpx.get(f"{url}/sources", headers={"Sec-Fetch-Site": "cross-site"}).status_code \
+        == 200  # a link followed from another site: nothing to refuse
     assert sources(a) == before
     assert not (Path(settings.data_dir) / "uploads").exists()
 

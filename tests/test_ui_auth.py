@@ -92,6 +92,15 @@ def test_gradio_endpoints_refuse_cross_origin_posts(chat: UI) -> None:
         own_upload = http.post(f"{chat.url}/gradio_api/upload", headers=own,
                                files=[("files", ("mine.txt", b"mine"))])
         assert own_upload.status_code == 200 and own_upload.json()[0].endswith("mine.txt")
+        # reads too: gradio's CORS rules would let a page on any localhost port read them
+        uploaded = f"/gradio_api/file={own_upload.json()[0]}"
+        for path in ("/config", uploaded):
+            assert http.get(f"{chat.url}{path}").status_code == 200
+            other = http.get(f"{chat.url}{path}", headers={"Origin": "http://localhost:3000"})
+            assert other.status_code == 403, path
+        # a link followed from another site still opens the page
+        assert http.get(f"{chat.url}/", headers={"Sec-Fetch-Site": "cross-site"}).status_code \
+            == 200
 
 
 # -- login throttling ---------------------------------------------------------------------------
