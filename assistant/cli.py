@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -118,6 +119,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.openai_compat import MODEL_ALIAS
+    from assistant.origin import TOKEN_FILE
     from assistant.server import check_bind, serve
 
     settings = _settings(args)
@@ -130,6 +132,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     assistant.warm_up()
     print(f"OpenAI-compatible API on http://{args.host}:{args.port}/v1 "
           f"(model '{settings.llm}' or '{MODEL_ALIAS}'); Ctrl-C stops it", flush=True)
+    if not key:
+        token_file = shlex.quote(str(Path(settings.data_dir) / TOKEN_FILE))
+        print(f'Uploads and removals need the local token: -H "Authorization: Bearer $(cat '
+              f'{token_file})"', flush=True)
     serve(assistant, host=args.host, port=args.port, api_key=key)
     return 0
 

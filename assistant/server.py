@@ -17,7 +17,6 @@ being answered meanwhile.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import logging
 import os
@@ -53,6 +52,14 @@ from assistant.openai_compat import (
     model_card,
     models_list,
 )
+from assistant.origin import (
+    TOKEN_FILE,
+    HostPolicy,
+    SameOrigin,
+    bearer_matches,
+    is_loopback,
+    local_token,
+)
 from ingest.errors import DocumentNotFoundError
 
 if TYPE_CHECKING:
@@ -72,15 +79,6 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (ModelCallError, 502),
     (StoreError, 503),
 ]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name or 0.0.0.0: reachable from elsewhere
 
 
 def check_bind(host: str, api_key: str | None) -> None:
@@ -139,12 +137,18 @@ class BodyLimit:
 
 
 def create_app(
-    assistant: Assistant, *, api_key: str | None = None, max_request_bytes: int | None = None
+    assistant: Assistant, *, api_key: str | None = None, max_request_bytes: int | None = None,
+    host: str = "127.0.0.1",
 ) -> FastAPI:
-    """The FastAPI app; `api_key` (default `settings.api_key`) guards all but /health."""
+    """The FastAPI app; `api_key` (default `settings.api_key`) guards all but /health.
+
+    `host` is the address it is served on, for the Host and Origin checks (`assistant.origin`).
+    Without a key, uploads and removals need the local token in `<data_dir>/api-token`."""
     settings = assistant.settings
     if api_key is None and settings.api_key is not None:
         api_key = settings.api_key.get_secret_value()
+    policy = HostPolicy.for_bind(host, settings.allowed_hosts)
+    token = None if api_key else local_token(Path(settings.data_dir) / TOKEN_FILE)
     model_names = [settings.llm, MODEL_ALIAS]
     write_lock = threading.Lock()
     # Build the lazily made parts now: two first requests at once would each build their own.
@@ -159,9 +163,18 @@ def create_app(
             raise ApiError(401, "Missing or wrong API key: send 'Authorization: Bearer KEY'.",
                            code="invalid_api_key")
 
+    def authorize_write(request: Request) -> None:
+        """Without a key, writes need the local token: a web page cannot read its file."""
+        if token is not None and not bearer_matches(request.headers.get("authorization"), token):
+            raise ApiError(401, "Uploads and removals need the local token: send "
+                           "'Authorization: Bearer TOKEN', TOKEN being the content of the file "
+                           f"{TOKEN_FILE} in the server's data dir.", code="invalid_api_key")
+
     app = FastAPI(title="docs-assistant", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit, limit=max_request_bytes or settings.max_request_bytes)
+    app.add_middleware(SameOrigin, policy=policy, render=_render)  # outermost: checked first
     guarded = [Depends(authorize)]
+    writes = [*guarded, Depends(authorize_write)]
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -227,7 +240,7 @@ def create_app(
 
     uploads = Path(settings.data_dir) / "uploads"
 
-    @app.post("/ingest", dependencies=guarded)
+    @app.post("/ingest", dependencies=writes)
     def ingest(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008
         named = {upload_name(f.filename): f for f in files}
         with write_lock:
@@ -258,7 +271,7 @@ def create_app(
             for d in assistant.documents()
         ]}
 
-    @app.delete("/sources", dependencies=guarded)
+    @app.delete("/sources", dependencies=writes)
     def remove(source: str) -> dict[str, Any]:
         with write_lock:
             removed = Path(assistant.remove(source))
@@ -267,6 +280,12 @@ def create_app(
         return {"removed": str(removed)}
 
     return app
+
+
+def _render(status: int, message: str, code: str) -> tuple[bytes, bytes]:
+    """A refusal of the Host/Origin checks in OpenAI's error envelope."""
+    return json.dumps(error_body(message, "invalid_request_error", code=code)).encode(), \
+        b"application/json"
 
 
 def _unknown_model(name: str, known: list[str]) -> ApiError:
@@ -308,5 +327,5 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 8200,
     if api_key is None and settings.api_key is not None:
         api_key = settings.api_key.get_secret_value()
     check_bind(host, api_key)
-    uvicorn.run(create_app(assistant, api_key=api_key), host=host, port=port,
+    uvicorn.run(create_app(assistant, api_key=api_key, host=host), host=host, port=port,
                 log_level="warning", server_header=False)

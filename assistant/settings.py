@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         None, description="Key that `assistant serve` requires (Authorization: Bearer KEY)"
     )
+    allowed_hosts: str = Field(
+        "", description="Host names the API and chat UI answer besides localhost, comma-separated"
+    )
     max_request_bytes: int = Field(
         20_000_000, ge=1024, description="Largest request body `assistant serve` accepts"
     )

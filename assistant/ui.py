@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from assistant import feedback, ui_documents
 from assistant.errors import ERRORS
-from assistant.ui_auth import Credentials, check_exposure
+from assistant.origin import HostPolicy, SameOrigin, plain_text
+from assistant.ui_auth import Credentials, LoginThrottle, ThrottledLogin, check_exposure
 from assistant.ui_chat import RETRIEVAL_MODES, Variants, plain_messages, respond, turn_record
 from assistant.ui_format import (
     ERROR_LABEL,
@@ -269,14 +270,21 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
 def launch(
     assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True,
-    auth: Credentials | None = None,
+    auth: Credentials | None = None, throttle: LoginThrottle | None = None,
 ) -> gr.Blocks:
     """Serve the chat on host:port; blocks until interrupted unless `block` is False.
 
-    Anything but a loopback `host` needs `auth` ((user, password) pairs); see `ui_auth`."""
+    Anything but a loopback `host` needs `auth` ((user, password) pairs), whose sign-ins
+    `throttle` slows down (see `ui_auth`); the page answers only its own origin (`origin`)."""
     check_exposure(host, auth)
+    policy = HostPolicy.for_bind(host, assistant.settings.allowed_hosts)
     import gradio as gr
+    from starlette.middleware import Middleware
 
+    # Inside gradio's own middleware (CORS, compression), around every route it serves.
+    middleware = [Middleware(SameOrigin, policy=policy, render=plain_text)]
+    if auth:
+        middleware.append(Middleware(ThrottledLogin, throttle=throttle or LoginThrottle()))
     app = build_app(assistant)
     app.queue(default_concurrency_limit=1)  # one answer at a time: local models are not shared
     app.launch(
@@ -286,7 +294,11 @@ def launch(
         inbrowser=False,
         prevent_thread_lock=not block,
         auth=auth or None,
-        auth_message="Docs assistant: sign in with the user and password given to `chat`.",
+        auth_message="Docs assistant: sign in with the user and password given to `chat`. "
+        "After a few wrong passwords, sign-in pauses for a while, longer each time.",
+        app_kwargs={"middleware": middleware},
+        ssr_mode=False,  # a Node proxy in front would bypass the middleware
+        num_workers=0,  # and so would static file workers
         max_file_size=int(assistant.settings.upload_max_mb * 2**20),
         # The default fonts are served by gradio itself; pin that so no theme reaches Google.
         theme=gr.themes.Default(

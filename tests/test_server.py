@@ -75,6 +75,12 @@ def client(url: str, key: str = "unused") -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0, timeout=120)
 
 
+def writer(settings: Settings) -> dict[str, str]:
+    """The header uploads and removals need without a key: the local token `serve` wrote."""
+    token = (Path(settings.data_dir) / "api-token").read_text().strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
 def unmarked(text: str) -> str:
     return " ".join(re.sub(r"\[\d+\]", " ", text).split())
 
@@ -305,16 +311,18 @@ def test_uploaded_files_are_ingested_and_answerable(
     settings: Settings, url: str
 ) -> None:
     note = b"The Zorblax reactor was commissioned in 1987 by Imelda Quist."
-    r = httpx.post(f"{url}/ingest", files=[("files", ("../../etc/zorblax.txt", note))])
+    w = writer(settings)
+    r = httpx.post(f"{url}/ingest", files=[("files", ("../../etc/zorblax.txt", note))], headers=w)
     assert r.status_code == 200, r.text
     stored = Path(settings.data_dir) / "uploads" / "zorblax.txt"
     assert r.json()["added"] == [str(stored)] and stored.read_bytes() == note
     png = b"\x89PNG\r\n\x1a\n\0\0"
-    binary = httpx.post(f"{url}/ingest", files=[("files", ("photo.txt", png))]).json()
+    binary = httpx.post(f"{url}/ingest", files=[("files", ("photo.txt", png))], headers=w).json()
     assert binary["failed"] == [{"source": str(stored.parent / "photo.txt"),
                                  "reason": "binary file, not text"}]
     assert not (stored.parent / "photo.txt").exists()  # what was not ingested is not kept
-    again = httpx.post(f"{url}/ingest", files=[("files", ("zorblax.txt", note))]).json()
+    again = httpx.post(f"{url}/ingest", files=[("files", ("zorblax.txt", note))],
+                       headers=w).json()
     assert again["unchanged"] == [str(stored)] and again["chunks"] == 0
 
     docs = httpx.get(f"{url}/sources").json()["documents"]
@@ -336,11 +344,11 @@ def test_uploaded_files_are_ingested_and_answerable(
     assert caught.value.body["message"].startswith(  # type: ignore[index]
         "No ingested document matches the source filter 'nothing-like-this*'.")
 
-    gone = httpx.delete(f"{url}/sources", params={"source": str(stored)})
+    gone = httpx.delete(f"{url}/sources", params={"source": str(stored)}, headers=w)
     assert gone.status_code == 200 and gone.json() == {"removed": str(stored)}
     assert not stored.exists()
     assert str(stored) not in {d["source"] for d in httpx.get(f"{url}/sources").json()["documents"]}
-    again = httpx.delete(f"{url}/sources", params={"source": str(stored)})
+    again = httpx.delete(f"{url}/sources", params={"source": str(stored)}, headers=w)
     assert again.status_code == 404
     assert again.json()["error"]["message"] == (
         f"No document for {stored} in the knowledge base. Fix: 'assistant sources' lists the "
@@ -356,13 +364,13 @@ def test_uploaded_files_are_ingested_and_answerable(
 def test_unusable_upload_names_are_refused(
     settings: Settings, url: str, name: str, message: str
 ) -> None:
-    r = httpx.post(f"{url}/ingest", files=[("files", (name, b"text"))])
+    r = httpx.post(f"{url}/ingest", files=[("files", (name, b"text"))], headers=writer(settings))
     assert r.status_code == 400 and r.json()["error"]["message"] == message
     assert not (Path(settings.data_dir) / "uploads").exists()
 
 
-def test_ingest_without_files_is_a_400(url: str) -> None:
-    r = httpx.post(f"{url}/ingest", data={"x": "1"})
+def test_ingest_without_files_is_a_400(settings: Settings, url: str) -> None:
+    r = httpx.post(f"{url}/ingest", data={"x": "1"}, headers=writer(settings))
     assert r.status_code == 400 and r.json()["error"]["message"] == "files: Field required."
 
 
@@ -445,7 +453,7 @@ def test_ingest_while_answering_corrupts_neither(
 
     def upload(name: str) -> dict:
         r = httpx.post(f"{url}/ingest", files=[("files", (name, notes[name].encode()))],
-                       timeout=120)
+                       headers=writer(assistant.settings), timeout=120)
         assert r.status_code == 200, r.text
         return r.json()
 
