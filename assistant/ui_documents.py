@@ -111,21 +111,38 @@ def ingest(assistant: Assistant, files: Sequence[Path], progress: Progress
     return report_rows(assistant.ingest(files, on_file=on_file, on_progress=on_progress))
 
 
+def _received(path: str, inbox: Path | None) -> bool:
+    """Whether `path` lies in the web server's upload folder (always, when there is none)."""
+    if inbox is None:
+        return True
+    try:
+        return Path(path).resolve().is_relative_to(inbox)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return False
+
+
 def upload(assistant: Assistant, paths: Sequence[str], progress: Progress,
            received_in: Path | None = None) -> list[tuple[str, str, str]]:
-    """Copy uploaded files into the uploads folder (unpacking zips), then ingest them.
+    """Copy uploaded files into the uploads folder (unpacking zips), then ingest them; a file
+    that fails to ingest is not kept, and the copy it was to replace is put back.
 
     `received_in`: the web server's upload folder; a path elsewhere is refused, so a forged
     request cannot make the server ingest its own files."""
     s = assistant.settings
     limits = uploads.Limits(max_bytes=int(s.upload_max_mb * 2**20), max_files=s.upload_max_files)
     inbox = received_in.resolve() if received_in else None
-    forged = [p for p in paths if inbox and not Path(p).resolve().is_relative_to(inbox)]
+    forged = [p for p in paths if not _received(p, inbox)]
     saved = uploads.save_uploads([p for p in paths if p not in forged], uploads_dir(assistant),
                                  limits)
     refused = [("refused", name, "not an uploaded file") for name in forged]
     refused += [("refused", name, reason) for name, reason in saved.rejected]
-    return refused + ingest(assistant, saved.files, progress)
+    kept: set[str] | None = None
+    try:
+        rows = ingest(assistant, saved.files, progress)
+        kept = {path for status, path, _ in rows if status in ("added", "updated", "unchanged")}
+    finally:
+        saved.settle(kept)
+    return refused + rows
 
 
 def _known(assistant: Assistant, sources: Sequence[str]
