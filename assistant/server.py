@@ -51,6 +51,7 @@ from assistant.openai_compat import (
     ApiError,
     ChatRequest,
     Completion,
+    checked_text,
     conversation,
     error_body,
     model_card,
@@ -289,7 +290,7 @@ def create_app(
     @app.delete("/sources", dependencies=guarded)
     def remove(source: str) -> dict[str, Any]:
         with write_lock:
-            stored = paths.stored(source)
+            stored = paths.stored(checked_text(source, "source"))
             if stored not in {d.source for d in assistant.documents()}:
                 raise DocumentNotFoundError(  # never a path resolved on the server
                     f"No document for '{display_name(source)}' in the knowledge base",
