@@ -1,7 +1,8 @@
 """The documents panel: upload, list, remove and re-ingest, through `Assistant` like the CLI.
 
 Functions here take plain values and a progress callback and return HTML (file names
-neutralised) or choices for the pickers, so that they are tested without a browser.
+neutralised, their control and bidi characters shown as escapes) or choices for the pickers,
+so that they are tested without a browser.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from assistant import uploads
 from assistant.errors import ERRORS, describe
 from assistant.ui_format import neutralise
 from ingest import DocumentInfo, IngestReport
+from ingest.names import display_name as visible
 from ingest.pipeline import Progress as IngestProgress
 
 if TYPE_CHECKING:
@@ -31,12 +33,13 @@ def uploads_dir(assistant: Assistant) -> Path:
 
 
 def display_name(source: str, root: Path) -> str:
-    """A document's path relative to the uploads folder, or its full path when elsewhere."""
+    """A document's path relative to the uploads folder, or its full path when elsewhere, with
+    invisible characters escaped (`ingest.names.display_name`)."""
     path = Path(source)
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return source
+        return visible(path.resolve().relative_to(root.resolve()).as_posix())
+    except ValueError:  # elsewhere, or a NUL in a refused name
+        return visible(source)
 
 
 def choices(docs: Sequence[DocumentInfo], root: Path) -> list[tuple[str, str]]:
@@ -72,7 +75,7 @@ def results_table(rows: Sequence[tuple[str, str, str]], root: Path) -> str:
         return ""
     cells = [
         [f'<span class="da-{_STATUS_CLASS.get(status, "same")}">{html.escape(status)}</span>',
-         neutralise(display_name(path, root)), neutralise(reason)]
+         neutralise(display_name(path, root)), neutralise(visible(reason))]
         for status, path, reason in rows
     ]
     bad = sum(status in ("failed", "refused") for status, _, _ in rows)
@@ -101,7 +104,7 @@ def ingest(assistant: Assistant, files: Sequence[Path], progress: Progress
 
     def on_file(source: str, status: str) -> None:
         nonlocal last
-        last = f"{status} {Path(source).name}"
+        last = f"{status} {visible(Path(source).name)}"
 
     def on_progress(p: IngestProgress) -> None:
         progress(p.files_done, p.files_total or len(files),

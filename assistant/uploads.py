@@ -231,6 +231,11 @@ def _save_one(item: Incoming, root: Path, limits: Limits, saved: Saved) -> None:
     label, stream = (item[0] or "", item[1]) if isinstance(item, tuple) else (Path(item).name, None)
     base = PurePosixPath(label.replace("\\", "/")).name
     save, label = (_unzip, base) if base.lower().endswith(".zip") else (_save_file, label)
+    try:  # the name first: a path with a NUL cannot even be opened
+        plain_name(PurePosixPath(base).stem if save is _unzip else label)
+    except Refused as exc:
+        saved.refuse(label, str(exc))
+        return
     if stream is not None:
         save(label, stream, root, limits, saved)
         return
