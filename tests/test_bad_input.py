@@ -365,3 +365,43 @@ def test_a_reupload_that_ingests_replaces_the_copy(client: TestClient, settings:
     done = client.post("/ingest", files=[("files", ("report.txt", newer))]).json()
     assert done["updated"] == ["uploads/report.txt"] and not done["failed"]
     assert stored.read_bytes() == newer and files_under(stored.parent) == ["report.txt"]
+
+
+# -- the name and path rules themselves -------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("report.pdf", "report.pdf"),
+    ("é 中文 emoji 👩\u200d💻.txt", "é 中文 emoji 👩\u200d💻.txt"),  # ZWJ shapes the emoji: kept
+    ("a\nb\rc\td", "a\\nb\\rc\\td"),
+    ("\x00\x1b\x7f\x85", "\\x00\\x1b\\x7f\\x85"),
+    ("\u202ecod.exe", "\\u202ecod.exe"),
+    ("\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u202a\u202b\u202c\u202d",
+     "\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c\\u202a\\u202b\\u202c\\u202d"),
+    ("zero\u200bwidth\ufeff", "zero\\u200bwidth\\ufeff"),
+    ("line\u2028para\u2029", "line\\u2028para\\u2029"),
+    ("lone \ud800", "lone \\ud800"),
+    ("tag \U000e0041", "tag \\U000e0041"),
+])
+def test_display_name_makes_invisible_characters_visible(raw: str, shown: str) -> None:
+    from ingest.names import display_name
+
+    assert display_name(raw) == shown
+    assert display_name(shown) == shown  # escapes are plain text: showing twice changes nothing
+
+
+def test_client_paths_hide_the_server_folders(tmp_path: Path) -> None:
+    from ingest.names import ClientPaths
+
+    home = tmp_path / "home" / "alice"
+    paths = ClientPaths(home / ".local" / "kb" / "uploads", home)
+    for stored, shown in [(f"{home}/.local/kb/uploads/a.pdf", "uploads/a.pdf"),
+                          (f"{home}/.local/kb/uploads/z/b.md", "uploads/z/b.md"),
+                          (f"{home}/docs/c.txt", "~/docs/c.txt"),
+                          ("/srv/shared/d.txt", "/srv/shared/d.txt"),
+                          (f"{home}x/e.txt", f"{home}x/e.txt")]:  # a sibling folder, not home
+        assert paths.show(stored) == shown and paths.stored(shown) == stored
+    assert paths.stored("*.pdf") == "*.pdf"
+    assert paths.scrub(f"cannot open {home}/.local/kb/uploads/a.pdf or {home}/x") == (
+        "cannot open uploads/a.pdf or ~/x")
+    assert ClientPaths(tmp_path / "uploads", None).show(f"{home}/docs/c.txt") == \
+        f"{home}/docs/c.txt"
