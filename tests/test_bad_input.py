@@ -295,7 +295,8 @@ def test_clients_see_uploads_and_home_paths_without_the_server_folders(
         only = c.post("/v1/chat/completions", json=user(QUESTION, sources=["uploads/quist.txt"]))
         home_glob = c.post("/v1/chat/completions", json=user(QUESTION, sources=["~/notes/*"]))
         none = c.post("/v1/chat/completions", json=user(QUESTION, sources=["uploads/nothing*"]))
-        everything = [up, listed, answer, only, home_glob, none]
+        streamed = c.post("/v1/chat/completions", json=user(QUESTION, stream=True))
+        everything = [up, listed, answer, only, home_glob, none, streamed]
         removed = c.delete("/sources", params={"source": "~/notes/zorblax.txt"})
         by_upload = c.delete("/sources", params={"source": "uploads/quist.txt"})
     for r in everything:
@@ -306,6 +307,8 @@ def test_clients_see_uploads_and_home_paths_without_the_server_folders(
     sources = answer.json()["sources"]
     assert {s["source"] for s in sources} == {"uploads/quist.txt", "~/notes/zorblax.txt"}
     assert all(s["metadata"]["source"] == s["source"] for s in sources)
+    last = json.loads(streamed.text.split("data: ")[-2])  # the closing chunk, before [DONE]
+    assert {s["source"] for s in last["sources"]} == {s["source"] for s in sources}
     assert {s["source"] for s in only.json()["sources"]} == {"uploads/quist.txt"}
     assert {s["source"] for s in home_glob.json()["sources"]} == {"~/notes/zorblax.txt"}
     assert refused(none, 400)["message"].startswith(
