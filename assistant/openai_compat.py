@@ -120,6 +120,9 @@ def conversation(request: ChatRequest) -> tuple[str, History]:
     checked_text(request.model, "model")
     for number, pattern in enumerate(request.sources or []):
         checked_text(pattern, f"sources.{number}")
+        if pattern.startswith("~") and pattern != "~" and not pattern.startswith("~/"):
+            raise ApiError(400, "Only '~/...' paths are understood, not another user's '~name'.",
+                           param=f"sources.{number}")
     turns: list[tuple[str, str, int]] = []
     for index, message in enumerate(request.messages):
         if message.role in ("tool", "function"):

@@ -127,6 +127,8 @@ NUL = "The text holds a NUL character."
      "The question is longer than 4000 characters.", "messages.0.content"),
     (json.dumps(user("q", sources=["../../etc/passwd"])).encode(), "application/json", 400,
      None, None),
+    (json.dumps(user("q", sources=["~nobody-has-this-name/x"])).encode(), "application/json",
+     400, "Only '~/...' paths are understood, not another user's '~name'.", "sources.0"),
 ])
 def test_malformed_chat_requests_get_a_client_error(
     client: TestClient, body: bytes, content_type: str | None, status: int, message: str | None,
