@@ -144,11 +144,18 @@ def _copy(source: IO[bytes], target: Path, budget: int, saved: Saved) -> int:
                 if written > budget:
                     raise _TooLarge
                 out.write(block)
+        backup = None
         if target.is_file() and target not in saved.backups and target not in saved.files:
             backup = target.with_name(f".{target.name}.prev")
             os.replace(target, backup)
+        try:
+            partial.replace(target)
+        except OSError:
+            if backup:
+                os.replace(backup, target)
+            raise
+        if backup:
             saved.backups[target] = backup
-        partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
     return written
