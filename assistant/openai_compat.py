@@ -112,12 +112,11 @@ def conversation(request: ChatRequest) -> tuple[str, History]:
     """The question (the last user message) and the history: earlier user/assistant pairs.
 
     System and developer messages are skipped. A user message without a reply before the next
-    one is dropped, as the chat UI does with a failed turn. The model name and the `sources`
-    filter are checked too (`checked_text`).
+    one is dropped, as the chat UI does with a failed turn. Every text and `sources` pattern is
+    checked (`checked_text`).
     """
     if request.n not in (None, 1):
         raise ApiError(400, "Only one choice per request is supported (n=1).", param="n")
-    checked_text(request.model, "model")
     for number, pattern in enumerate(request.sources or []):
         checked_text(pattern, f"sources.{number}")
         if pattern.startswith("~") and pattern != "~" and not pattern.startswith("~/"):
