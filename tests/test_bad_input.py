@@ -11,6 +11,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,21 @@ def assistant(settings: Settings, tmp_path: Path) -> Assistant:
     return a
 
 
+@contextmanager
+def serving(assistant: Assistant, **options: Any) -> Iterator[TestClient]:
+    """The app in-process, addressed as on loopback. Should the server keep a local token for
+    writes in its data dir, the client sends it, as a script on this machine would."""
+    app = create_app(assistant, **options)
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as c:
+        token = Path(assistant.settings.data_dir) / "api-token"
+        if token.is_file():
+            c.headers["authorization"] = f"Bearer {token.read_text().strip()}"
+        yield c
+
+
 @pytest.fixture
 def client(assistant: Assistant) -> Iterator[TestClient]:
-    with TestClient(create_app(assistant), raise_server_exceptions=False) as c:
+    with serving(assistant) as c:
         yield c
 
 
@@ -214,7 +227,7 @@ def test_an_upload_over_the_size_limits_is_a_413_and_nothing_is_kept(
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("a.txt", FACT)
         zf.writestr("b.txt", "0" * 3_000_000)  # 3 MB unpacked, a few KB sent
-    with TestClient(create_app(a), raise_server_exceptions=False) as c:
+    with serving(a) as c:
         big = refused(c.post("/ingest", files=[("files", ("big.txt", b"x" * (2**20 + 1)))]), 413)
         zipped = refused(c.post("/ingest", files=[("files", ("bomb.zip", bomb.getvalue()))]), 413)
     assert big == {"message": "'big.txt': larger than 1 MB.", "type": "invalid_request_error",
@@ -269,7 +282,7 @@ def test_odd_model_paths_are_a_404(client: TestClient, path: str) -> None:
 def test_api_keys_are_compared_as_bytes(
     assistant: Assistant, key: str, header: bytes, status: int
 ) -> None:
-    with TestClient(create_app(assistant, api_key=key), raise_server_exceptions=False) as c:
+    with serving(assistant, api_key=key) as c:
         r = c.get("/sources", headers={"authorization": header} if header else {})
     if status == 401:
         assert refused(r, 401)["code"] == "invalid_api_key"
@@ -289,7 +302,7 @@ def test_clients_see_uploads_and_home_paths_without_the_server_folders(
     mine.write_text(FACT)
     a = Assistant(settings)
     a.ingest([mine])
-    with TestClient(create_app(a), raise_server_exceptions=False) as c:
+    with serving(a) as c:
         up = c.post("/ingest", files=[("files", ("../../quist.txt", b"Imelda Quist was born in "
                                                                       b"1950 in Zorblax."))])
         listed = c.get("/sources")
