@@ -1,5 +1,6 @@
 """The `assistant` command: ingest | remove | ask | chat | sources | serve | eval; errors as
-one line with a fix."""
+one line with a fix. Paths and reasons are printed through `display_name`, so a file name cannot
+forge a line or reorder one (control and bidi characters appear as escapes)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from assistant.errors import ERRORS, describe
 from assistant.settings import Settings
+from ingest.names import display_name
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -40,9 +42,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if args.quiet:
             return
         if bar:
-            bar.echo(f"{status:>9}  {source}")
+            bar.echo(f"{status:>9}  {display_name(source)}")
         else:
-            print(f"{status:>9}  {source}", flush=True)
+            print(f"{status:>9}  {display_name(source)}", flush=True)
 
     try:
         report = assistant.ingest(args.paths, prune=args.prune, on_file=show,
@@ -52,12 +54,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if bar:
             bar.close()
     for source, reason in report.failed:
-        print(f"   failed  {source}: {reason}", file=sys.stderr)
+        print(f"   failed  {display_name(source)}: {display_name(reason)}", file=sys.stderr)
     if not args.quiet:
         for source, reason in report.skipped:
-            print(f"  skipped  {source} ({reason})")
+            print(f"  skipped  {display_name(source)} ({display_name(reason)})")
     for source in report.removed:
-        print(f"  removed  {source}")
+        print(f"  removed  {display_name(source)}")
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -65,7 +67,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
     for path in args.paths:
-        print(f"  removed  {assistant.remove(path)}")
+        print(f"  removed  {display_name(assistant.remove(path))}")
     return 0
 
 
@@ -77,7 +79,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("\nSources:" if not answer.refused else "\nClosest passages:")
         numbers = answer.citations if not answer.refused else range(1, len(shown) + 1)
         for number, source in zip(numbers, shown, strict=True):
-            print(f"[{number}] {source.source} (score {source.score:.2f})")
+            print(f"[{number}] {display_name(source.source)} (score {source.score:.2f})")
     return 0
 
 
@@ -88,7 +90,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return 0
     for doc in docs:
         state = "" if doc.complete else "  (incomplete: ingest it again)"
-        print(f"{doc.chunks:>6} chunks  {doc.content_hash[:12]}  {doc.source}{state}")
+        print(f"{doc.chunks:>6} chunks  {doc.content_hash[:12]}  {display_name(doc.source)}{state}")
     return 0
 
 
@@ -209,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except ERRORS as exc:
-        print(f"Error: {describe(exc)}", file=sys.stderr)
+        print(f"Error: {display_name(describe(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.chain import Answer, History
+from ingest.names import display_name
 
 MODEL_ALIAS = "docs-assistant"  # always accepted, whatever `Settings.llm` names
 MAX_QUESTION_CHARS = 4000  # a longer "question" would crowd the passages out of the context
@@ -45,8 +47,10 @@ class ApiError(Exception):
 def error_body(
     message: str, type: str, param: str | None = None, code: str | None = None
 ) -> dict[str, Any]:
-    """OpenAI's error envelope, which its clients turn into typed exceptions."""
-    return {"error": {"message": message, "type": type, "param": param, "code": code}}
+    """OpenAI's error envelope, which its clients turn into typed exceptions; the message has
+    its invisible characters escaped, as it may quote what a client sent."""
+    return {"error": {"message": display_name(message), "type": type, "param": param,
+                      "code": code}}
 
 
 class ContentPart(BaseModel):
@@ -77,16 +81,30 @@ class ChatRequest(BaseModel):
     )
 
 
+def checked_text(text: str, param: str) -> str:
+    """`text`, unless it holds a NUL or a lone surrogate (JSON allows "\\ud800", UTF-8 does
+    not, so no model or response could carry it): then a 400 naming `param`."""
+    if "\0" in text:
+        raise ApiError(400, "The text holds a NUL character.", param=param)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, "The text is not valid Unicode (it holds a lone surrogate).",
+                       param=param) from None
+    return text
+
+
 def message_text(message: ChatMessage, index: int) -> str:
     """A message's text: a string, or the text parts of a content list (nothing else)."""
+    param = f"messages.{index}.content"
     if message.content is None or isinstance(message.content, str):
-        return message.content or ""
+        return checked_text(message.content or "", param)
     texts = []
     for part in message.content:
         if part.type != "text" or part.text is None:
             raise ApiError(400, f"Only text content is supported, not '{part.type}'.",
-                           param=f"messages.{index}.content")
-        texts.append(part.text)
+                           param=param)
+        texts.append(checked_text(part.text, param))
     return "\n".join(texts)
 
 
@@ -94,10 +112,16 @@ def conversation(request: ChatRequest) -> tuple[str, History]:
     """The question (the last user message) and the history: earlier user/assistant pairs.
 
     System and developer messages are skipped. A user message without a reply before the next
-    one is dropped, as the chat UI does with a failed turn.
+    one is dropped, as the chat UI does with a failed turn. Every text and `sources` pattern is
+    checked (`checked_text`).
     """
     if request.n not in (None, 1):
         raise ApiError(400, "Only one choice per request is supported (n=1).", param="n")
+    for number, pattern in enumerate(request.sources or []):
+        checked_text(pattern, f"sources.{number}")
+        if pattern.startswith("~") and pattern != "~" and not pattern.startswith("~/"):
+            raise ApiError(400, "Only '~/...' paths are understood, not another user's '~name'.",
+                           param=f"sources.{number}")
     turns: list[tuple[str, str, int]] = []
     for index, message in enumerate(request.messages):
         if message.role in ("tool", "function"):
@@ -124,29 +148,39 @@ def conversation(request: ChatRequest) -> tuple[str, History]:
     return question, pairs[-MAX_HISTORY_TURNS:]
 
 
-def sources_json(answer: Answer) -> list[dict[str, Any]]:
-    """The answer's passages, numbered as its [n] markers number them."""
+Show = Callable[[str], str]  # a stored source path -> what the client sees
+
+
+def sources_json(answer: Answer, show: Show = str) -> list[dict[str, Any]]:
+    """The answer's passages, numbered as its [n] markers number them, their paths `show`n."""
     cited = set(answer.citations)
     return [
-        {"number": n, "source": s.source, "text": s.text, "score": round(s.score, 4),
-         "cited": n in cited, "metadata": s.metadata}
+        {"number": n, "source": show(s.source), "text": s.text, "score": round(s.score, 4),
+         "cited": n in cited, "metadata": _shown_metadata(s.metadata, show)}
         for n, s in enumerate(answer.sources, start=1)
     ]
 
 
-def answer_fields(answer: Answer) -> dict[str, Any]:
+def _shown_metadata(metadata: dict[str, Any], show: Show) -> dict[str, Any]:
+    if "source" not in metadata:
+        return metadata
+    return {**metadata, "source": show(str(metadata["source"]))}
+
+
+def answer_fields(answer: Answer, show: Show = str) -> dict[str, Any]:
     """The extra top-level fields that carry what an OpenAI response has no place for."""
-    return {"sources": sources_json(answer), "refused": answer.refused,
+    return {"sources": sources_json(answer, show), "refused": answer.refused,
             "refusal_reason": answer.reason or None}
 
 
 class Completion:
     """Builds one response's payloads, all sharing an id, a timestamp and the model name."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, show: Show = str) -> None:
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())
         self.model = model
+        self.show = show
 
     def _base(self, obj: str) -> dict[str, Any]:
         return {"id": self.id, "object": obj, "created": self.created, "model": self.model,
@@ -157,7 +191,7 @@ class Completion:
         message = {"role": "assistant", "content": answer.text, "refusal": None}
         choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
         return {**self._base("chat.completion"), "choices": [choice], "usage": None,
-                **answer_fields(answer)}
+                **answer_fields(answer, self.show)}
 
     def chunk(self, delta: dict[str, Any], finish_reason: str | None = None,
               **extra: Any) -> dict[str, Any]:
@@ -168,7 +202,7 @@ class Completion:
     def last_chunk(self, answer: Answer) -> dict[str, Any]:
         """The closing chunk: the sources, and `answer`, the checked text whose [n] markers
         index them (the streamed deltas are the model's draft, numbered as it read them)."""
-        return self.chunk({}, "stop", answer=answer.text, **answer_fields(answer))
+        return self.chunk({}, "stop", answer=answer.text, **answer_fields(answer, self.show))
 
 
 def models_list(names: list[str]) -> dict[str, Any]:

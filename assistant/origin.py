@@ -222,7 +222,8 @@ def local_token(path: Path) -> str:
 
 
 def bearer_matches(header: str | None, expected: str) -> bool:
-    """`Authorization: Bearer <expected>`, compared in constant time (any characters)."""
+    """`Authorization: Bearer <expected>`, compared as bytes in constant time: header values
+    arrive as latin-1 text, so their bytes are what the client sent (UTF-8 for a non-ASCII key)."""
     scheme, _, token = (header or "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(
-        token.strip().encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
+        token.strip().encode("latin-1", "replace"), expected.encode("utf-8"))

@@ -7,6 +7,9 @@
     GET  /sources                the ingested documents
     DELETE /sources?source=PATH  remove one document (and its upload, if it was one)
 
+Paths reach clients as `ingest.names.ClientPaths` shows them (uploads as `uploads/...`, files
+under the owner's home as `~/...`), and come back in that form or as stored.
+
 Concurrency: handlers run in a thread pool, so many clients can wait at once. Each request has
 its own answer generator, so outputs never mix; the local llama.cpp model serialises its calls
 with a lock, so requests queue for it. Writes (uploads and ingests) take one lock among
@@ -16,13 +19,11 @@ being answered meanwhile.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
-import os
 import threading
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # FastAPI reads the route signatures' annotations at runtime, so these are real imports.
@@ -31,6 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
+from assistant import uploads as saving
 from assistant.errors import (
     ConfigError,
     EmptyIndexError,
@@ -47,6 +49,7 @@ from assistant.openai_compat import (
     ApiError,
     ChatRequest,
     Completion,
+    checked_text,
     conversation,
     error_body,
     model_card,
@@ -60,7 +63,9 @@ from assistant.origin import (
     is_loopback,
     local_token,
 )
+from ingest import IngestReport
 from ingest.errors import DocumentNotFoundError
+from ingest.names import ClientPaths, client_paths, display_name
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -92,12 +97,29 @@ def check_bind(host: str, api_key: str | None) -> None:
 
 
 def upload_name(raw: str | None) -> str:
-    """The file name an upload is stored under: its base name, never a path or hidden file."""
-    name = PurePosixPath((raw or "").replace("\\", "/")).name.strip()
-    if not name or name.startswith(".") or len(name) > 200:
-        raise ApiError(400, f"Unusable file name {raw!r}: give a plain, visible file name.",
-                       param="files")
-    return name
+    """The file name an upload is stored under (`uploads.plain_name`), or a 400 saying why not."""
+    try:
+        return saving.plain_name(raw)
+    except saving.Refused as exc:
+        raise ApiError(400, f"Unusable file name '{display_name(raw or '')}' ({exc}): give a "
+                       "plain, visible file name.", param="files") from None
+
+
+def ingest_reply(report: IngestReport, refused: list[tuple[str, str]],
+                 paths: ClientPaths) -> dict[str, Any]:
+    """The `/ingest` answer: the report with paths in the client's form; refused uploads are
+    listed as failed, under the name the client gave."""
+    def listed(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+        return [{"source": paths.show(s), "reason": display_name(paths.scrub(r))}
+                for s, r in pairs]
+
+    return {
+        "added": [paths.show(s) for s in report.added],
+        "updated": [paths.show(s) for s in report.updated],
+        "unchanged": [paths.show(s) for s in report.unchanged],
+        "failed": listed(refused + report.failed), "skipped": listed(report.skipped),
+        "chunks": report.chunks, "summary": report.summary(),
+    }
 
 
 def _status(exc: FixableError) -> int:
@@ -150,6 +172,10 @@ def create_app(
     policy = HostPolicy.for_bind(host, settings.allowed_hosts)
     token = None if api_key else local_token(Path(settings.data_dir) / TOKEN_FILE)
     model_names = [settings.llm, MODEL_ALIAS]
+    uploads = Path(settings.data_dir) / "uploads"
+    paths = client_paths(uploads)
+    limits = saving.Limits(max_bytes=int(settings.upload_max_mb * 2**20),
+                           max_files=settings.upload_max_files)
     write_lock = threading.Lock()
     # Build the lazily made parts now: two first requests at once would each build their own.
     _ = assistant.store, assistant.embeddings, assistant.chain
@@ -157,9 +183,7 @@ def create_app(
     def authorize(request: Request) -> None:
         if not api_key:
             return
-        given = request.headers.get("authorization", "")
-        scheme, _, token = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), api_key):
+        if not bearer_matches(request.headers.get("authorization"), api_key):
             raise ApiError(401, "Missing or wrong API key: send 'Authorization: Bearer KEY'.",
                            code="invalid_api_key")
 
@@ -201,7 +225,7 @@ def create_app(
     async def fixable(_: Request, exc: FixableError) -> JSONResponse:
         status = _status(exc)
         kind = "invalid_request_error" if status < 500 else "server_error"
-        return JSONResponse(error_body(describe(exc), kind), status_code=status)
+        return JSONResponse(error_body(paths.scrub(describe(exc)), kind), status_code=status)
 
     @app.exception_handler(Exception)
     async def crashed(_: Request, exc: Exception) -> JSONResponse:
@@ -228,45 +252,41 @@ def create_app(
         if request.model not in model_names:
             raise _unknown_model(request.model, model_names)
         question, history = conversation(request)
-        completion = Completion(request.model)
+        completion = Completion(request.model, show=paths.show)
+        wanted = [paths.stored(s) for s in request.sources] if request.sources else None
         if not request.stream:
-            return completion.full(assistant.ask(question, history, request.sources))
+            return completion.full(assistant.ask(question, history, wanted))
         # An empty index or a filter matching nothing fails here, before the stream starts.
-        stream = assistant.stream(question, history, request.sources)
+        stream = assistant.stream(question, history, wanted)
         return StreamingResponse(
             _sse(completion, stream), media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    uploads = Path(settings.data_dir) / "uploads"
-
     @app.post("/ingest", dependencies=writes)
     def ingest(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008
-        named = {upload_name(f.filename): f for f in files}
+        for upload in files:  # one unusable name refuses the request before anything is written
+            upload_name(upload.filename)
         with write_lock:
-            uploads.mkdir(parents=True, exist_ok=True)
-            for name, upload in named.items():
-                part = uploads / f".{name}.part"  # written whole, then renamed into place
-                with part.open("wb") as out:
-                    while block := upload.file.read(1 << 20):
-                        out.write(block)
-                os.replace(part, uploads / name)
-            report = assistant.ingest([uploads / name for name in named])
-            kept = {*report.added, *report.updated, *report.unchanged}
-            for name in named:  # a file that could not be ingested is not kept either
-                if str((uploads / name).resolve()) not in kept:
-                    (uploads / name).unlink(missing_ok=True)
-        return {
-            "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-            "failed": [{"source": s, "reason": r} for s, r in report.failed],
-            "skipped": [{"source": s, "reason": r} for s, r in report.skipped],
-            "chunks": report.chunks, "summary": report.summary(),
-        }
+            saved = saving.save_uploads([(f.filename or "", f.file) for f in files], uploads,
+                                        limits)
+            if saved.over_limit:  # nothing is ingested from a request over a limit
+                saved.settle(())
+                name, reason = saved.over_limit
+                raise ApiError(413, f"'{display_name(name)}': {reason}.", param="files",
+                               code="upload_too_large")
+            kept: set[str] | None = None
+            try:  # a file that could not be ingested is not kept; the copy it replaced is
+                report = assistant.ingest(saved.files) if saved.files else IngestReport()
+                kept = {*report.added, *report.updated, *report.unchanged}
+            finally:
+                saved.settle(kept)
+        return ingest_reply(report, saved.rejected, paths)
 
     @app.get("/sources", dependencies=guarded)
     def sources() -> dict[str, Any]:
         return {"documents": [
-            {"source": d.source, "chunks": d.chunks, "content_hash": d.content_hash,
+            {"source": paths.show(d.source), "chunks": d.chunks, "content_hash": d.content_hash,
              "complete": d.complete}
             for d in assistant.documents()
         ]}
@@ -274,10 +294,14 @@ def create_app(
     @app.delete("/sources", dependencies=writes)
     def remove(source: str) -> dict[str, Any]:
         with write_lock:
-            removed = Path(assistant.remove(source))
-            if removed.parent == uploads.resolve() and removed.is_file():
-                removed.unlink()  # an upload is the server's copy: it goes with its document
-        return {"removed": str(removed)}
+            stored = paths.stored(checked_text(source, "source"))
+            if stored not in {d.source for d in assistant.documents()}:
+                raise DocumentNotFoundError(  # never a path resolved on the server
+                    f"No document for '{display_name(source)}' in the knowledge base",
+                    fix="GET /sources lists the documents")
+            assistant.remove(stored)
+            saving.delete_copy(stored, uploads)  # an upload is the server's copy: it goes too
+        return {"removed": paths.show(stored)}
 
     return app
 

@@ -68,6 +68,6 @@ class Settings(BaseSettings):
         20_000_000, ge=1024, description="Largest request body `assistant serve` accepts"
     )
     upload_max_mb: float = Field(
-        50, gt=0, description="Largest chat UI upload: one file, or a zip's unpacked total (MB)"
+        50, gt=0, description="Largest upload (UI or API): one file, or a zip's unpacked total (MB)"
     )
-    upload_max_files: int = Field(1000, ge=1, description="Most files in one chat UI upload")
+    upload_max_files: int = Field(1000, ge=1, description="Most files in one upload (UI or API)")

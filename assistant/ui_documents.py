@@ -1,7 +1,8 @@
 """The documents panel: upload, list, remove and re-ingest, through `Assistant` like the CLI.
 
 Functions here take plain values and a progress callback and return HTML (file names
-neutralised) or choices for the pickers, so that they are tested without a browser.
+neutralised, their control and bidi characters shown as escapes) or choices for the pickers,
+so that they are tested without a browser.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from assistant import uploads
 from assistant.errors import ERRORS, describe
 from assistant.ui_format import neutralise
 from ingest import DocumentInfo, IngestReport
+from ingest.names import display_name as visible
 from ingest.pipeline import Progress as IngestProgress
 
 if TYPE_CHECKING:
@@ -31,12 +33,13 @@ def uploads_dir(assistant: Assistant) -> Path:
 
 
 def display_name(source: str, root: Path) -> str:
-    """A document's path relative to the uploads folder, or its full path when elsewhere."""
+    """A document's path relative to the uploads folder, or its full path when elsewhere, with
+    invisible characters escaped (`ingest.names.display_name`)."""
     path = Path(source)
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return source
+        return visible(path.resolve().relative_to(root.resolve()).as_posix())
+    except ValueError:  # elsewhere, or a NUL in a refused name
+        return visible(source)
 
 
 def choices(docs: Sequence[DocumentInfo], root: Path) -> list[tuple[str, str]]:
@@ -72,7 +75,7 @@ def results_table(rows: Sequence[tuple[str, str, str]], root: Path) -> str:
         return ""
     cells = [
         [f'<span class="da-{_STATUS_CLASS.get(status, "same")}">{html.escape(status)}</span>',
-         neutralise(display_name(path, root)), neutralise(reason)]
+         neutralise(display_name(path, root)), neutralise(visible(reason))]
         for status, path, reason in rows
     ]
     bad = sum(status in ("failed", "refused") for status, _, _ in rows)
@@ -101,7 +104,7 @@ def ingest(assistant: Assistant, files: Sequence[Path], progress: Progress
 
     def on_file(source: str, status: str) -> None:
         nonlocal last
-        last = f"{status} {Path(source).name}"
+        last = f"{status} {visible(Path(source).name)}"
 
     def on_progress(p: IngestProgress) -> None:
         progress(p.files_done, p.files_total or len(files),
@@ -111,21 +114,38 @@ def ingest(assistant: Assistant, files: Sequence[Path], progress: Progress
     return report_rows(assistant.ingest(files, on_file=on_file, on_progress=on_progress))
 
 
+def _received(path: str, inbox: Path | None) -> bool:
+    """Whether `path` lies in the web server's upload folder (always, when there is none)."""
+    if inbox is None:
+        return True
+    try:
+        return Path(path).resolve().is_relative_to(inbox)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return False
+
+
 def upload(assistant: Assistant, paths: Sequence[str], progress: Progress,
            received_in: Path | None = None) -> list[tuple[str, str, str]]:
-    """Copy uploaded files into the uploads folder (unpacking zips), then ingest them.
+    """Copy uploaded files into the uploads folder (unpacking zips), then ingest them; a file
+    that fails to ingest is not kept, and the copy it was to replace is put back.
 
     `received_in`: the web server's upload folder; a path elsewhere is refused, so a forged
     request cannot make the server ingest its own files."""
     s = assistant.settings
     limits = uploads.Limits(max_bytes=int(s.upload_max_mb * 2**20), max_files=s.upload_max_files)
     inbox = received_in.resolve() if received_in else None
-    forged = [p for p in paths if inbox and not Path(p).resolve().is_relative_to(inbox)]
+    forged = [p for p in paths if not _received(p, inbox)]
     saved = uploads.save_uploads([p for p in paths if p not in forged], uploads_dir(assistant),
                                  limits)
     refused = [("refused", name, "not an uploaded file") for name in forged]
     refused += [("refused", name, reason) for name, reason in saved.rejected]
-    return refused + ingest(assistant, saved.files, progress)
+    kept: set[str] | None = None
+    try:
+        rows = ingest(assistant, saved.files, progress)
+        kept = {path for status, path, _ in rows if status in ("added", "updated", "unchanged")}
+    finally:
+        saved.settle(kept)
+    return refused + rows
 
 
 def _known(assistant: Assistant, sources: Sequence[str]

@@ -18,6 +18,7 @@ from typing import Any
 from assistant.chain import Answer
 from assistant.errors import describe
 from assistant.retrieval import Source
+from ingest.names import display_name
 
 REFUSED_LABEL = '<span class="da-label da-refused">Not in your documents</span>'
 ERROR_LABEL = '<span class="da-label da-error">Error</span>'
@@ -52,8 +53,9 @@ def source_name(source: Source | str) -> str:
 
 
 def source_label(number: int, source: Source) -> str:
-    """`[1] report.pdf · page 3 · score 0.52`, neutralised."""
-    parts = [f"[{number}] {source_name(source)}"]
+    """`[1] report.pdf · page 3 · score 0.52`, neutralised, the name's invisible characters
+    escaped."""
+    parts = [f"[{number}] {display_name(source_name(source))}"]
     if source.metadata.get("page") is not None:
         parts.append(f"page {source.metadata['page']}")
     parts.append(f"score {source.score:.2f}")
@@ -115,7 +117,7 @@ def format_answer(answer: Answer) -> str:
 
 
 def format_error(exc: BaseException) -> str:
-    return f"{ERROR_LABEL} {neutralise(describe(exc))}"
+    return f"{ERROR_LABEL} {neutralise(display_name(describe(exc)))}"
 
 
 def header_line(model: str, documents: int) -> str:

@@ -242,3 +242,43 @@ def test_invalid_collection_name(kb: Path, capsys, monkeypatch: pytest.MonkeyPat
         "and ending with a letter or digit.\n"
     )
     assert err.count("\n") == 1
+
+
+# -- names that try to forge or reorder lines ---------------------------------------------------
+
+
+def test_control_and_bidi_characters_in_names_are_printed_as_escapes(
+    kb: Path, tmp_path: Path, capsys
+) -> None:
+    folder = tmp_path / "names"
+    folder.mkdir()
+    forged = folder / "a.txt\n    added  secrets.txt"  # would print as a second, false line
+    red = folder / "b\x1b[31mred.txt"  # a terminal colour code
+    flipped = folder / "c\u202etxt.exe.md"  # shows as "cdm.exe.txt" in a terminal
+    for path, text in ((forged, XIAOMI), (red, NVIDIA), (flipped, "Huawei makes chips.")):
+        path.write_text(text)
+    (folder / "d\r.bin").write_bytes(b"\0")
+    shown = {forged: f"{folder}/a.txt\\n    added  secrets.txt", red: f"{folder}/b\\x1b[31mred.txt",
+             flipped: f"{folder}/c\\u202etxt.exe.md"}
+
+    assert cli(kb, "ingest", str(folder)) == 0
+    assert capsys.readouterr() == (
+        f"    added  {shown[forged]}\n"
+        f"    added  {shown[red]}\n"
+        f"    added  {shown[flipped]}\n"
+        f"  skipped  {folder}/d\\r.bin (binary file (.bin))\n"
+        "3 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 1 skipped, 3 chunks written\n",
+        "",
+    )
+    assert cli(kb, "sources") == 0
+    assert capsys.readouterr().out == "".join(
+        f"     1 chunks  {sha(path)[:12]}  {shown[path]}\n" for path in (forged, red, flipped))
+    assert cli(kb, "ask", "Who makes chips?") == 0
+    assert f"[1] {shown[flipped]} (score " in capsys.readouterr().out
+    assert cli(kb, "remove", str(red)) == 0
+    assert capsys.readouterr() == (f"  removed  {shown[red]}\n", "")
+    assert cli(kb, "ingest", str(folder / "e\u2066.txt")) == 1
+    assert capsys.readouterr().err == (
+        f"Error: No such file or folder: {folder}/e\\u2066.txt. Fix: check the path (relative "
+        "to this folder).\n"
+    )

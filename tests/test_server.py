@@ -33,6 +33,7 @@ from assistant.errors import ConfigError
 from assistant.llms import QuotingFakeChat
 from assistant.openai_compat import ApiError, ChatMessage, ChatRequest, conversation
 from assistant.server import check_bind, create_app
+from ingest.names import client_paths
 from tests.net import free_port
 
 HUANG = "What did Jensen Huang call the export controls?"
@@ -315,27 +316,28 @@ def test_uploaded_files_are_ingested_and_answerable(
     r = httpx.post(f"{url}/ingest", files=[("files", ("../../etc/zorblax.txt", note))], headers=w)
     assert r.status_code == 200, r.text
     stored = Path(settings.data_dir) / "uploads" / "zorblax.txt"
-    assert r.json()["added"] == [str(stored)] and stored.read_bytes() == note
+    shown = "uploads/zorblax.txt"  # clients see uploads relative to the data dir
+    assert r.json()["added"] == [shown] and stored.read_bytes() == note
     png = b"\x89PNG\r\n\x1a\n\0\0"
     binary = httpx.post(f"{url}/ingest", files=[("files", ("photo.txt", png))], headers=w).json()
-    assert binary["failed"] == [{"source": str(stored.parent / "photo.txt"),
+    assert binary["failed"] == [{"source": "uploads/photo.txt",
                                  "reason": "binary file, not text"}]
     assert not (stored.parent / "photo.txt").exists()  # what was not ingested is not kept
     again = httpx.post(f"{url}/ingest", files=[("files", ("zorblax.txt", note))],
                        headers=w).json()
-    assert again["unchanged"] == [str(stored)] and again["chunks"] == 0
+    assert again["unchanged"] == [shown] and again["chunks"] == 0
 
     docs = httpx.get(f"{url}/sources").json()["documents"]
-    assert {d["source"] for d in docs} >= {str(stored)}
+    assert {d["source"] for d in docs} >= {shown}
     assert all(d["complete"] for d in docs)
     got = ask(client(url), "Who commissioned the Zorblax reactor?", stream=False)
-    assert "Imelda Quist" in got["text"] and got["sources"][0]["source"] == str(stored)
+    assert "Imelda Quist" in got["text"] and got["sources"][0]["source"] == shown
 
     only = client(url).chat.completions.create(
         model="docs-assistant", messages=[{"role": "user", "content": HUANG}],
         extra_body={"sources": ["zorblax.txt"]},
     )
-    assert {s["source"] for s in (only.model_extra or {})["sources"]} <= {str(stored)}
+    assert {s["source"] for s in (only.model_extra or {})["sources"]} <= {shown}
     with pytest.raises(openai.BadRequestError) as caught:
         client(url).chat.completions.create(
             model="docs-assistant", messages=[{"role": "user", "content": HUANG}],
@@ -344,21 +346,23 @@ def test_uploaded_files_are_ingested_and_answerable(
     assert caught.value.body["message"].startswith(  # type: ignore[index]
         "No ingested document matches the source filter 'nothing-like-this*'.")
 
-    gone = httpx.delete(f"{url}/sources", params={"source": str(stored)}, headers=w)
-    assert gone.status_code == 200 and gone.json() == {"removed": str(stored)}
+    gone = httpx.delete(f"{url}/sources", params={"source": shown}, headers=w)
+    assert gone.status_code == 200 and gone.json() == {"removed": shown}
     assert not stored.exists()
-    assert str(stored) not in {d["source"] for d in httpx.get(f"{url}/sources").json()["documents"]}
-    again = httpx.delete(f"{url}/sources", params={"source": str(stored)}, headers=w)
+    assert shown not in {d["source"] for d in httpx.get(f"{url}/sources").json()["documents"]}
+    again = httpx.delete(f"{url}/sources", params={"source": str(stored)},  # as stored works too
+                         headers=w)
     assert again.status_code == 404
     assert again.json()["error"]["message"] == (
-        f"No document for {stored} in the knowledge base. Fix: 'assistant sources' lists the "
-        "ingested paths."
+        f"No document for '{shown}' in the knowledge base. Fix: GET /sources lists the "
+        "documents."  # the server's folders stay on the server, even in what it echoes
     )
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    (".env", "Unusable file name '.env': give a plain, visible file name."),
-    ("a/b/..", "Unusable file name 'a/b/..': give a plain, visible file name."),
+    (".env", "Unusable file name '.env' (hidden file): give a plain, visible file name."),
+    ("a/b/..", "Unusable file name 'a/b/..' (path outside the upload folder): give a plain, "
+               "visible file name."),
     ("", "files.0: Value error, Expected UploadFile, received: <class 'str'>."),  # a plain field
 ])
 def test_unusable_upload_names_are_refused(
@@ -468,7 +472,8 @@ def test_ingest_while_answering_corrupts_neither(
 
     docs = {d["source"]: d for d in httpx.get(f"{url}/sources").json()["documents"]}
     fresh = Assistant(assistant.settings)  # what another process sees on disk
-    assert {d.source: d.chunks for d in fresh.documents()} == \
+    shown = client_paths(Path(assistant.settings.data_dir) / "uploads").show
+    assert {shown(d.source): d.chunks for d in fresh.documents()} == \
         {s: d["chunks"] for s, d in docs.items()}
     assert all(d["complete"] for d in docs.values()) and len(docs) == 1 + len(notes)
     assert fresh.store.count() == sum(d["chunks"] for d in docs.values())

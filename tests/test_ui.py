@@ -71,6 +71,13 @@ def test_sources_escape_passage_text_and_file_names() -> None:
     assert SCRIPT in text and IMAGE in text
 
 
+def test_source_labels_show_control_and_bidi_characters() -> None:
+    label = fmt.source_label(1, source("/d/invoice\u202etxt.exe\n[2] forged.pdf", "Text.", 0.5))
+    assert html.unescape(label) == "[1] invoice\\u202etxt.exe\\n[2] forged.pdf · score 0.50"
+    error = fmt.format_error(ValueError("No document for 'a\u2066b'"))
+    assert "\u2066" not in error and "a\\u2066b" in html.unescape(error)
+
+
 def test_answer_lists_only_cited_sources() -> None:
     sources = [source("/d/a.txt", "Alpha."), source("/d/b.txt", "Beta.", 0.4)]
     message = fmt.format_answer(Answer("Beta it is [2].", sources, citations=[2]))

@@ -209,6 +209,97 @@ def test_remove_deletes_the_document_and_its_uploaded_copy(fake_assistant: Assis
     assert files_under(ui_documents.uploads_dir(fake_assistant)) == []
 
 
+# -- names that cannot be stored, names that try to forge text, a failed re-upload -------------
+def test_unstorable_names_get_a_reason_per_file(fake_assistant: Assistant, tmp_path: Path) -> None:
+    long_name = "é" * 110 + ".txt"  # 224 bytes: a file system takes it, the uploads folder not
+    ok = write(tmp_path / "in" / "ok.txt", "Alpha chips ship in May.")
+    too_long = write(tmp_path / "in" / long_name)
+    archive = make_zip(tmp_path / "in" / "mixed.zip", {
+        "fine.txt": "Beta chips.", "a" * 201 + ".txt": "long", "bell\a.txt": "ring",
+        "new\nline.txt": "x"})
+    nul = str(tmp_path / "in" / "a\0b.txt")  # a forged request: no such file can exist
+    rows = ui_documents.upload(fake_assistant, [str(ok), str(too_long), str(archive), nul],
+                               lambda *_: None)
+    root = ui_documents.uploads_dir(fake_assistant).resolve()
+    assert sorted(rows) == sorted([
+        ("refused", long_name, "file name longer than 200 bytes"),
+        ("refused", "mixed.zip/" + "a" * 201 + ".txt", "file name longer than 200 bytes"),
+        ("refused", "mixed.zip/bell\a.txt", "control character in the file name"),
+        ("refused", "mixed.zip/new\nline.txt", "control character in the file name"),
+        ("refused", "a\0b.txt", "control character in the file name"),
+        ("added", str(root / "ok.txt"), ""),
+        ("added", str(root / "mixed" / "fine.txt"), ""),
+    ])
+    assert files_under(root) == ["mixed/fine.txt", "ok.txt"]
+    table = ui_documents.results_table(rows, root)
+    assert "a\\x00b.txt" in html.unescape(table) and "\0" not in table
+    assert "new\\nline.txt" in html.unescape(table)
+
+
+def test_one_naming_rule_for_the_ui_and_the_api() -> None:
+    assert uploads.plain_name("../../etc/report.pdf") == "report.pdf"  # a client sent a path
+    assert uploads.plain_name("C:\\Users\\me\\notes <b>.txt") == "notes _b_.txt"
+    control = "control character in the file name"
+    for raw, reason in [(".env", "hidden file"), ("a/..", "path outside the upload folder"),
+                        ("", "unsafe file name"), ("x\x00.txt", control), ("\ud800.txt", control),
+                        ("a" * 197 + ".txt", "file name longer than 200 bytes")]:
+        with pytest.raises(uploads.Refused, match=f"^{reason}$"):
+            uploads.plain_name(raw)
+    assert uploads.plain_name("a" * 196 + ".txt") == "a" * 196 + ".txt"
+
+
+def test_names_in_the_panel_show_control_and_bidi_characters(tmp_path: Path) -> None:
+    root = tmp_path / "uploads"
+    flipped, forged = "invoice\u202etxt.exe", "a.txt\r\nb.txt"
+    docs = [DocumentInfo(str(root / flipped), "abc", 1, True),
+            DocumentInfo(str(tmp_path / forged), "def", 1, True)]
+    table = html.unescape(ui_documents.documents_table(docs, root))
+    assert "invoice\\u202etxt.exe" in table and "\u202e" not in table
+    assert "a.txt\\r\\nb.txt" in table and "\r" not in table
+    assert [label for label, _ in ui_documents.choices(docs, root)] == [
+        f"{tmp_path}/a.txt\\r\\nb.txt", "invoice\\u202etxt.exe"]
+    result = ui_documents.results_table([("failed", str(root / flipped), "bad \x1b[2J")], root)
+    assert "\x1b" not in result and "\\x1b[2J" in html.unescape(result)
+
+
+def test_settle_keeps_what_ingested_and_puts_back_what_did_not(tmp_path: Path) -> None:
+    root = tmp_path / "uploads"
+    old = {name: write(root / name, f"old {name}") for name in ("kept.txt", "failed.txt")}
+    incoming = [write(tmp_path / "in" / name, f"new {name}")
+                for name in ("kept.txt", "failed.txt", "fresh.txt", "gone.txt")]
+    saved = uploads.save_uploads(incoming, root)
+    assert {p.name: p.read_text() for p in saved.files} == {
+        p.name: f"new {p.name}" for p in incoming}  # in place, for the ingest to read
+    saved.settle({str(root.resolve() / "kept.txt"), str(root.resolve() / "fresh.txt")})
+    assert {p: (root / p).read_text() for p in files_under(root)} == {
+        "kept.txt": "new kept.txt", "failed.txt": "old failed.txt", "fresh.txt": "new fresh.txt"}
+    assert old["failed.txt"].exists()
+    broken = uploads.save_uploads([write(tmp_path / "in" / "kept.txt", "newer"),
+                                   write(tmp_path / "in" / "other.txt", "other")], root)
+    broken.settle(None)  # the ingest broke off: previous copies back, new files kept
+    assert {p: (root / p).read_text() for p in files_under(root)} == {
+        "kept.txt": "new kept.txt", "failed.txt": "old failed.txt", "fresh.txt": "new fresh.txt",
+        "other.txt": "other"}
+
+
+def test_an_ingest_that_breaks_off_puts_the_previous_copy_back(
+    fake_assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = write(tmp_path / "in" / "1" / "a.txt", "Alpha chips ship in May.")
+    ui_documents.upload(fake_assistant, [str(first)], lambda *_: None)
+    stored = ui_documents.uploads_dir(fake_assistant) / "a.txt"
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(fake_assistant, "ingest", broken)
+    with pytest.raises(RuntimeError):
+        ui_documents.upload(fake_assistant, [str(write(tmp_path / "in" / "2" / "a.txt", "Beta."))],
+                            lambda *_: None)
+    assert stored.read_text() == "Alpha chips ship in May."
+    assert files_under(stored.parent) == ["a.txt"]
+
+
 # -- feedback -------------------------------------------------------------------------------------
 TURN = {"question": "Who shipped it?", "answer": "Nvidia did [1].", "refused": False,
         "sources": ["a.txt"], "history": [["Hi?", "Hello."]], "model": "fake",
