@@ -141,6 +141,8 @@ class Assistant:
         on_progress: Callable[[Progress], None] | None = None,
         include: Sequence[str] | None = None,
         exclude: Sequence[str] | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IngestReport:
         """Add or update files and folders; unchanged files are kept, bad ones reported.
 
@@ -151,18 +153,28 @@ class Assistant:
                 updated, unchanged or failed.
             on_progress: called with an `ingest.Progress` after each file and written batch.
             include, exclude: globs for the files found in folders, e.g. "*.md", "drafts/*".
+            wait: when another process (or thread) is writing to the knowledge base, wait for
+                it; False raises `KnowledgeBaseBusyError` at once instead.
+            on_wait: called with a line for people ("Waiting for another writer ...") when
+                this call has to wait.
         """
         s = self.settings
         paths = check_paths(paths)  # a wrong path fails before any model loads or write happens
-        return ingest_paths(paths, self.store, self.embeddings, s.chunk_size, s.chunk_overlap,
-                            prune=prune, on_file=on_file, on_progress=on_progress,
-                            include=include or (), exclude=exclude or (),
-                            max_file_mb=s.max_file_mb)
+        embeddings = self.embeddings  # loaded before the lock: a model load holds no one up
+        with self.store.writing(wait, on_wait):
+            return ingest_paths(paths, self.store, embeddings, s.chunk_size, s.chunk_overlap,
+                                prune=prune, on_file=on_file, on_progress=on_progress,
+                                include=include or (), exclude=exclude or (),
+                                max_file_mb=s.max_file_mb)
 
-    def remove(self, path: str | Path) -> str:
+    def remove(
+        self, path: str | Path, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> str:
         """Remove one document from the knowledge base (its file may be gone already) and
-        return its stored path; `DocumentNotFoundError` if it was never ingested."""
-        return remove_document(self.store, path)
+        return its stored path; `DocumentNotFoundError` if it was never ingested. `wait` and
+        `on_wait` as in `ingest`."""
+        with self.store.writing(wait, on_wait):
+            return remove_document(self.store, path)
 
     def documents(self) -> list[DocumentInfo]:
         """The ingested documents with their chunk counts and content hashes."""

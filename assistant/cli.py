@@ -28,6 +28,10 @@ def _assistant(args: argparse.Namespace):  # -> Assistant; imported late to keep
     return Assistant(_settings(args))
 
 
+def _waiting(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from assistant.progress import ProgressBar
 
@@ -46,7 +50,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         report = assistant.ingest(args.paths, prune=args.prune, on_file=show,
                                   on_progress=bar.update if bar else None,
-                                  include=args.include, exclude=args.exclude)
+                                  include=args.include, exclude=args.exclude,
+                                  wait=not args.no_wait, on_wait=_waiting)
     finally:
         if bar:
             bar.close()
@@ -64,7 +69,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
     for path in args.paths:
-        print(f"  removed  {assistant.remove(path)}")
+        print(f"  removed  {assistant.remove(path, wait=not args.no_wait, on_wait=_waiting)}")
     return 0
 
 
@@ -140,6 +145,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return evaluate(args, _settings(args))
 
 
+_NO_WAIT = "fail at once if another process is writing to the knowledge base (default: wait)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant", description="Ask questions about your own documents."
@@ -158,10 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="in folders, read only files matching GLOB, e.g. '*.md' (repeatable)")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                    help="in folders, leave out files and folders matching GLOB (repeatable)")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("remove", help="remove documents from the knowledge base")
     p.add_argument("paths", nargs="+", metavar="PATH", help="as listed by 'assistant sources'")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("ask", help="answer one question")
