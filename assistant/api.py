@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -133,6 +134,14 @@ class Assistant:
         return other
 
     # -- documents ------------------------------------------------------------------------------
+    def writing(
+        self, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> AbstractContextManager[None]:
+        """Hold the knowledge base's write lock for a `with` block, e.g. around saving an
+        upload and ingesting it; `ingest`, `remove` and `doctor` inside it take it again
+        freely. `wait` and `on_wait` as in `ingest`."""
+        return self.store.writing(wait, on_wait)
+
     def ingest(
         self,
         paths: Iterable[str | Path],

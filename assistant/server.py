@@ -11,7 +11,8 @@ Concurrency: handlers run in a thread pool, so many clients can wait at once. Ea
 its own answer generator, so outputs never mix; the local llama.cpp model serialises its calls
 with a lock, so requests queue for it. Writes (uploads and ingests) take one lock among
 themselves, since two ingests of the same file would race on its old chunks; questions keep
-being answered meanwhile.
+being answered meanwhile. While another process writes to the knowledge base (`ingest.lock`),
+writes answer 409 at once.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from assistant.openai_compat import (
     model_card,
     models_list,
 )
-from ingest.errors import DocumentNotFoundError
+from ingest.errors import DocumentNotFoundError, KnowledgeBaseBusyError
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -69,6 +70,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (NoMatchingSourceError, 400),
     (DocumentNotFoundError, 404),
     (EmptyIndexError, 409),
+    (KnowledgeBaseBusyError, 409),
     (ModelCallError, 502),
     (StoreError, 503),
 ]
@@ -230,7 +232,9 @@ def create_app(
     @app.post("/ingest", dependencies=guarded)
     def ingest(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008
         named = {upload_name(f.filename): f for f in files}
-        with write_lock:
+        # Another process writing (a CLI ingest): answer 409 at once rather than hold the
+        # request for as long as that takes; nothing is saved then.
+        with write_lock, assistant.writing(wait=False):
             uploads.mkdir(parents=True, exist_ok=True)
             for name, upload in named.items():
                 part = uploads / f".{name}.part"  # written whole, then renamed into place
@@ -260,7 +264,7 @@ def create_app(
 
     @app.delete("/sources", dependencies=guarded)
     def remove(source: str) -> dict[str, Any]:
-        with write_lock:
+        with write_lock, assistant.writing(wait=False):
             removed = Path(assistant.remove(source))
             if removed.parent == uploads.resolve() and removed.is_file():
                 removed.unlink()  # an upload is the server's copy: it goes with its document

@@ -8,8 +8,8 @@ server URL, as the lexical index does. The kernel drops a `flock` when its holde
 `kill -9`, so a crashed writer never leaves the knowledge base locked.
 
 The lock file records its holder (pid, command, start time) for the message a waiting writer
-shows. Locks from two descriptors exclude each other even within one process, so threads that
-write through separate calls queue as well.
+shows. Locks from two descriptors exclude each other even within one process, so two threads
+queue as well; a thread that already holds a lock may take it again (a repair that re-ingests).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import os
 import shlex
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from pathlib import Path
 from ingest.errors import KnowledgeBaseBusyError
 
 POLL_S = 0.1  # how often a waiting writer tries again
+_held = threading.local()  # lock paths this thread holds
 
 
 @dataclass(frozen=True)
@@ -93,16 +95,22 @@ def write_lock(
             the lock is taken and `wait` is set.
         command: recorded as the holder's command (default: the program and its subcommand).
     """
+    held: set[Path] = _held.__dict__.setdefault("paths", set())
+    if path in held:
+        yield
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _acquire(fd, path, wait, on_wait)
+        held.add(path)
         record = {"pid": os.getpid(), "command": command or _command(), "since": time.time()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode(), 0)
         try:
             yield
         finally:
+            held.discard(path)
             os.ftruncate(fd, 0)  # no stale holder shown once it is free
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
@@ -118,7 +126,7 @@ def _acquire(fd: int, path: Path, wait: bool, on_wait: OnWait | None) -> None:
     if not wait:
         raise KnowledgeBaseBusyError(
             f"{_busy_message(holder)}.",
-            fix="wait until it finishes and try again (the CLI waits unless given --no-wait)",
+            fix="wait until it finishes and try again",
         )
     if on_wait is not None:
         who = f" ({holder.describe()})" if holder else ""

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,28 +57,47 @@ def unreadable(store: Store) -> int:
         page = ids[start:start + 100]
         try:
             store.collection.get(ids=page, include=["embeddings"])
-        except Exception:  # noqa: BLE001 - chromadb raises InternalError for a missing vector
+        except Exception:  # chromadb raises InternalError for a missing vector
             for one in page:
                 try:
                     store.collection.get(ids=[one], include=["embeddings"])
-                except Exception:  # noqa: BLE001
+                except Exception:
                     bad += 1
     return bad
+
+
+@contextmanager
+def held_elsewhere(path: Path, command: str = "assistant ingest notes") -> Iterator[str]:
+    """Hold the lock at `path` in another thread (as another process would) and yield the
+    holder's start time as the messages show it."""
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with write_lock(path, command=command):
+            held.set()
+            done.wait(60)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    try:
+        holder = read_holder(path)
+        assert holder is not None and holder.pid == os.getpid()
+        yield time.strftime("%H:%M:%S", time.localtime(holder.since))
+    finally:
+        done.set()
+        thread.join()
 
 
 # -- the lock itself ----------------------------------------------------------------------------
 def test_a_second_writer_fails_at_once_naming_the_first(tmp_path: Path) -> None:
     path = tmp_path / "locks" / "documents.lock"
-    with write_lock(path, command="assistant ingest notes"):
-        holder = read_holder(path)
-        assert holder is not None and holder.pid == os.getpid()
-        since = time.strftime("%H:%M:%S", time.localtime(holder.since))
+    with held_elsewhere(path) as since:
         with pytest.raises(KnowledgeBaseBusyError) as err, write_lock(path, wait=False):
             pass  # pragma: no cover - never entered
     assert str(err.value) == (f"Another writer (pid {os.getpid()}, `assistant ingest notes`, "
                               f"since {since}) is changing this knowledge base.")
-    assert err.value.fix == ("wait until it finishes and try again "
-                             "(the CLI waits unless given --no-wait)")
+    assert err.value.fix == "wait until it finishes and try again"
     assert read_holder(path) is None  # released: nobody is shown as holding it
     with write_lock(path, wait=False):
         pass
@@ -132,6 +153,14 @@ def test_a_writer_killed_with_sigkill_leaves_no_lock(tmp_path: Path) -> None:
         child.wait()
 
 
+def test_a_thread_holding_the_lock_may_take_it_again(tmp_path: Path) -> None:
+    path = tmp_path / "locks" / "documents.lock"
+    with write_lock(path, wait=False), write_lock(path, wait=False):
+        pass
+    with write_lock(path, wait=False):  # and it was released once, at the outer end
+        pass
+
+
 def test_lock_files_are_per_collection_and_per_server(tmp_path: Path) -> None:
     assert lock_path(tmp_path, "documents") == tmp_path / "locks" / "documents.lock"
     one = lock_path(tmp_path, "documents", "http://a:8000")
@@ -155,7 +184,7 @@ def test_ingest_and_remove_hold_the_lock(settings: Settings, sample_copy: Path) 
     assistant.ingest([sample_copy])
     assert seen and all(seen)
     path = lock_path(settings.data_dir, settings.collection)
-    with write_lock(path):
+    with held_elsewhere(path):
         with pytest.raises(KnowledgeBaseBusyError):
             assistant.ingest([sample_copy], wait=False)
         with pytest.raises(KnowledgeBaseBusyError):
@@ -166,42 +195,44 @@ def test_ingest_and_remove_hold_the_lock(settings: Settings, sample_copy: Path) 
 def test_cli_ingest_no_wait_fails_at_once_and_writes_nothing(
     cli_env: None, kb: Path, sample_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with write_lock(lock_path(kb, "documents"), command="assistant ingest other"):
-        since = time.strftime("%H:%M:%S", time.localtime(read_holder(lock_path(kb, "documents"))
-                                                         .since))  # type: ignore[union-attr]
+    with held_elsewhere(lock_path(kb, "documents"), "assistant ingest other") as since:
         code = main(["--data-dir", str(kb), "ingest", "--no-wait", str(sample_copy)])
     assert code == 1
     assert capsys.readouterr().err == (
         f"Error: Another writer (pid {os.getpid()}, `assistant ingest other`, since {since}) is "
-        "changing this knowledge base. Fix: wait until it finishes and try again (the CLI waits "
-        "unless given --no-wait).\n")
+        "changing this knowledge base. Fix: wait until it finishes and try again.\n")
     assert main(["--data-dir", str(kb), "sources"]) == 0
     assert capsys.readouterr().out == "No documents yet. Add some with: assistant ingest PATH\n"
 
 
 def test_cli_ingest_waits_for_the_other_writer_and_says_so(
-    cli_env: None, kb: Path, sample_copy: Path, capsys: pytest.CaptureFixture[str]
+    cli_env: None, kb: Path, sample_copy: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    path = lock_path(kb, "documents")
-    held = threading.Event()
+    from assistant import cli
+
+    told = threading.Event()
+    real = cli._waiting
+    monkeypatch.setattr(cli, "_waiting", lambda message: (real(message), told.set()))
+    released = []
 
     def other() -> None:
-        with write_lock(path, command="assistant remove x"):
-            held.set()
-            time.sleep(0.5)
+        with held_elsewhere(lock_path(kb, "documents"), "assistant remove x") as since:
+            released.append(since)
+            told.wait(60)  # holds on until the CLI has said that it waits
+            released.append("released")
 
     thread = threading.Thread(target=other)
     thread.start()
-    held.wait()
-    since = time.strftime("%H:%M:%S", time.localtime(read_holder(path).since))  # type: ignore[union-attr]
+    while not released:
+        time.sleep(0.01)
     code = main(["--data-dir", str(kb), "ingest", "-q", str(sample_copy)])
     thread.join()
     out = capsys.readouterr()
-    assert code == 0
+    assert code == 0 and released[1] == "released"
     assert out.err == (f"Waiting for another writer (pid {os.getpid()}, `assistant remove x`, "
-                       f"since {since}) to finish ...\n")
-    assert out.out == ("1 added, 0 updated, 0 unchanged, 0 removed, 0 failed, "
-                            "19 chunks written\n")
+                       f"since {released[0]}) to finish ...\n")
+    assert out.out == "1 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 19 chunks written\n"
 
 
 # -- readers -----------------------------------------------------------------------------------
@@ -228,7 +259,8 @@ def two_ingests_at_once(tmp_path: Path, **env: str) -> tuple[Path, list[str]]:
     outs = [run.communicate(timeout=600) for run in runs]
     for run, (out, err) in zip(runs, outs, strict=True):
         assert run.returncode == 0, err
-        assert out == "300 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 3000 chunks written\n"
+        assert out == ("300 added, 0 updated, 0 unchanged, 0 removed, 0 failed, "
+                       "3000 chunks written\n")
     return kb, [err for _, err in outs]
 
 
@@ -246,7 +278,9 @@ def test_two_ingests_at_once_on_embedded_chroma_leave_every_vector_readable(
 
 
 @pytest.mark.integration
-def test_two_ingests_at_once_on_a_chroma_server(tmp_path: Path, chroma_url: str) -> None:
+def test_two_ingests_at_once_on_a_chroma_server(
+    tmp_path: Path, chroma_url: str  # noqa: F811 - the fixture imported above
+) -> None:
     collection = f"race-{os.getpid()}"
     kb, errs = two_ingests_at_once(tmp_path, ASSISTANT_CHROMA_URL=chroma_url,
                                    ASSISTANT_COLLECTION=collection)
@@ -311,3 +345,29 @@ def test_a_reader_keeps_answering_while_a_writer_ingests(tmp_path: Path) -> None
     store = Store.open(kb, "documents", "fake")
     assert store.count() == 2500 and unreadable(store) == 0
     assert store.lexical is not None and store.lexical.ids() == set(store._ids())
+
+
+def test_the_http_server_answers_409_while_another_process_writes(
+    settings: Settings, sample_copy: Path
+) -> None:
+    import httpx
+
+    from assistant.server import create_app
+    from tests.test_server import running
+
+    assistant = Assistant(settings)
+    assistant.ingest([sample_copy])
+    source = assistant.documents()[0].source
+    with (held_elsewhere(lock_path(settings.data_dir, settings.collection)) as since,
+          running(create_app(assistant)) as url):
+        upload = httpx.post(f"{url}/ingest", files=[("files", ("new.txt", b"Some text."))])
+        delete = httpx.delete(f"{url}/sources", params={"source": source})
+    for r in (upload, delete):
+        assert r.status_code == 409
+        assert r.json()["error"] == {
+            "message": f"Another writer (pid {os.getpid()}, `assistant ingest notes`, since "
+                       f"{since}) is changing this knowledge base. Fix: wait until it finishes "
+                       "and try again.",
+            "type": "invalid_request_error", "param": None, "code": None}
+    assert not (settings.data_dir / "uploads" / "new.txt").exists()  # nothing saved
+    assert [d.source for d in assistant.documents()] == [source]  # nothing removed
