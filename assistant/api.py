@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -14,7 +15,8 @@ from assistant.chain import Answer, History, RagChain
 from assistant.errors import EmptyIndexError, EmptyQuestionError
 from assistant.retrieval import Retriever, Source
 from assistant.settings import Settings
-from ingest import DocumentInfo, IngestReport, Store, ingest_paths, load_embeddings
+from ingest import DocumentInfo, IngestReport, Store, doctor, ingest_paths, load_embeddings
+from ingest.doctor import Checkup
 from ingest.pipeline import Progress, check_paths, remove_document
 from prompts import load_prompt
 
@@ -184,6 +186,33 @@ class Assistant:
         `on_wait` as in `ingest`."""
         with self.store.writing(wait, on_wait):
             return remove_document(self.store, path)
+
+    def doctor(
+        self, repair: bool = False, wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Checkup:
+        """Check the store: chunks Chroma cannot read back (their vectors lost, e.g. to two
+        processes that wrote at once before the write lock), incomplete documents, a lexical
+        index out of step. Writes nothing unless `repair`.
+
+        With `repair` (under the write lock; `wait`, `on_wait` as in `ingest`): deletes the
+        unreadable chunks, brings the lexical index in step, and re-ingests the damaged and
+        incomplete documents whose files are still there; `.repair` on the result says what
+        was done and what a check found afterwards.
+        """
+        if not repair:
+            return doctor.check(self.store)
+        with self.writing(wait, on_wait):
+            found = doctor.check(self.store)
+            if found.ok:
+                return found
+            fixed = doctor.repair(self.store, found)
+            damaged = sorted({*found.damaged, *found.incomplete})
+            files = [s for s in damaged if s and Path(s).is_file()]
+            report = self.ingest(files) if files else None
+            done = doctor.Repair(len(found.unreadable), fixed, report, doctor.check(self.store),
+                                 lost=[s for s in damaged if s not in files])
+            return replace(found, repair=done)
 
     def documents(self) -> list[DocumentInfo]:
         """The ingested documents with their chunk counts and content hashes."""

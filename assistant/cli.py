@@ -1,5 +1,5 @@
-"""The `assistant` command: ingest | remove | ask | chat | sources | serve | eval; errors as
-one line with a fix."""
+"""The `assistant` command: ingest | remove | ask | sources | doctor | chat | serve | eval;
+errors as one line with a fix."""
 
 from __future__ import annotations
 
@@ -96,6 +96,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    checkup = _assistant(args).doctor(repair=args.repair, wait=not args.no_wait,
+                                      on_wait=_waiting)
+    for line in checkup.lines():
+        print(line)
+    return 0 if checkup.healthy else 1
+
+
 def _chat_auth(args: argparse.Namespace) -> list[tuple[str, str]]:
     from assistant.ui_auth import check_exposure, parse_auth, read_auth_file
 
@@ -182,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sources", help="list ingested documents")
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("doctor", help="check the knowledge base for damaged or missing chunks")
+    p.add_argument("--repair", action="store_true",
+                   help="delete unreadable chunks and re-ingest their documents")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("chat", help="open the chat UI in the browser")
     p.add_argument("--host", default="127.0.0.1")

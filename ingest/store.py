@@ -289,18 +289,19 @@ class Store:
         if untouched:
             self.lexical.set_meta(GENERATION, token)
 
-    def sync(self) -> int:
+    def sync(self, force: bool = False) -> int:
         """Bring the lexical index in step with Chroma, fixing only the difference.
 
-        Cheap when nothing changed (one metadata read). Returns how many chunks were fixed."""
+        Cheap when nothing changed (one metadata read); `force` compares the ids even then.
+        Returns how many chunks were fixed."""
         if self.lexical is None:
             return 0
         # A collection never written with tokens has none: the index records UNWRITTEN, since
         # only a writer (holding the lock) may put one in Chroma.
         token = self.catch_up() or UNWRITTEN
-        if token == self.lexical.get_meta(GENERATION):
+        if token == self.lexical.get_meta(GENERATION) and not force:
             return 0
-        in_chroma = set(self._ids())
+        in_chroma = set(self.ids())
         in_lexical = self.lexical.ids()
         missing = sorted(in_chroma - in_lexical)
         extra = in_lexical - in_chroma
@@ -318,7 +319,8 @@ class Store:
         self.lexical.set_meta(GENERATION, token)
         return len(missing) + len(extra)
 
-    def _ids(self) -> list[str]:
+    def ids(self) -> list[str]:
+        """Every chunk id, in Chroma's order."""
         ids: list[str] = []
         offset = 0
         while True:

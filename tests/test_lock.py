@@ -52,7 +52,7 @@ def cli(kb: Path, *args: str, **env: str) -> subprocess.Popen:
 
 def unreadable(store: Store) -> int:
     """Chunks whose vector Chroma cannot return (`Error getting embedding`)."""
-    ids, bad = store._ids(), 0
+    ids, bad = store.ids(), 0
     for start in range(0, len(ids), 100):
         page = ids[start:start + 100]
         try:
@@ -344,7 +344,7 @@ def test_a_reader_keeps_answering_while_a_writer_ingests(tmp_path: Path) -> None
     assert result["found"] == ["b123.txt"]
     store = Store.open(kb, "documents", "fake")
     assert store.count() == 2500 and unreadable(store) == 0
-    assert store.lexical is not None and store.lexical.ids() == set(store._ids())
+    assert store.lexical is not None and store.lexical.ids() == set(store.ids())
 
 
 def test_the_http_server_answers_409_while_another_process_writes(
