@@ -15,6 +15,14 @@ sides and copies or drops only the difference, so no write is lost and nothing i
 With a Chroma server (`chroma_url`) the lexical index lives in the local data dir, one file per
 server and collection. Several workers sharing a server each keep their own index: a worker
 that sees a token it did not write reconciles its index by ids before it answers.
+
+Several processes on one knowledge base: only the holder of its write lock (`ingest.lock`,
+`Store.writing`) writes to Chroma; `sync` and every read leave Chroma as they found it. An
+embedded client keeps the vector index in memory, so a token this process did not write also
+means "reload the client from disk" (`catch_up`), before a read and before a write: a stale
+client would miss the other's chunks in searches and, writing, save its stale index over
+theirs. Loading a client (Chroma then applies its log to the index and may save it) and each
+batch written take a short lock of their own, so neither meets the other half-done.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,6 +164,7 @@ class Store:
         # Write tokens this process wrote or has caught up with; any other one is news.
         self._known = {(collection.metadata or {}).get(GENERATION)}
         self._known_lock = threading.Lock()
+        self._reconnecting = threading.Lock()
 
     @classmethod
     def open(
@@ -171,7 +180,8 @@ class Store:
                 client = _client(data_dir, chroma_url, fresh)
                 col = _open_collection(client, collection, embedding_id)
                 if io:  # load the vector index now, while no batch is being written
-                    col.get(limit=1, include=["embeddings"])
+                    with suppress(Exception):  # a damaged chunk: `assistant doctor` finds it
+                        col.get(limit=1, include=["embeddings"])
             return col, lambda: client.get_collection(collection, embedding_function=None)
 
         col, reopen = connect()
@@ -213,9 +223,14 @@ class Store:
         with self._known_lock:
             if token in self._known:
                 return token
+        with self._reconnecting:  # one thread reloads; `_known_lock` stays free for writers
+            with self._known_lock:
+                if token in self._known:
+                    return token
             if self._reconnect is not None:  # takes the io lock itself
                 self.collection, self._reopen = self._reconnect()
-            self._known.add(token)
+            with self._known_lock:
+                self._known.add(token)
         return token
 
     def count(self) -> int:
