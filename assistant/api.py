@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -13,7 +15,8 @@ from assistant.chain import Answer, History, RagChain
 from assistant.errors import EmptyIndexError, EmptyQuestionError
 from assistant.retrieval import Retriever, Source
 from assistant.settings import Settings
-from ingest import DocumentInfo, IngestReport, Store, ingest_paths, load_embeddings
+from ingest import DocumentInfo, IngestReport, Store, doctor, ingest_paths, load_embeddings
+from ingest.doctor import Checkup
 from ingest.pipeline import Progress, check_paths, remove_document
 from prompts import load_prompt
 
@@ -133,6 +136,14 @@ class Assistant:
         return other
 
     # -- documents ------------------------------------------------------------------------------
+    def writing(
+        self, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> AbstractContextManager[None]:
+        """Hold the knowledge base's write lock for a `with` block, e.g. around saving an
+        upload and ingesting it; `ingest`, `remove` and `doctor` inside it take it again
+        freely. `wait` and `on_wait` as in `ingest`."""
+        return self.store.writing(wait, on_wait)
+
     def ingest(
         self,
         paths: Iterable[str | Path],
@@ -141,6 +152,8 @@ class Assistant:
         on_progress: Callable[[Progress], None] | None = None,
         include: Sequence[str] | None = None,
         exclude: Sequence[str] | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IngestReport:
         """Add or update files and folders; unchanged files are kept, bad ones reported.
 
@@ -151,18 +164,55 @@ class Assistant:
                 updated, unchanged or failed.
             on_progress: called with an `ingest.Progress` after each file and written batch.
             include, exclude: globs for the files found in folders, e.g. "*.md", "drafts/*".
+            wait: when another process (or thread) is writing to the knowledge base, wait for
+                it; False raises `KnowledgeBaseBusyError` at once instead.
+            on_wait: called with a line for people ("Waiting for another writer ...") when
+                this call has to wait.
         """
         s = self.settings
         paths = check_paths(paths)  # a wrong path fails before any model loads or write happens
-        return ingest_paths(paths, self.store, self.embeddings, s.chunk_size, s.chunk_overlap,
-                            prune=prune, on_file=on_file, on_progress=on_progress,
-                            include=include or (), exclude=exclude or (),
-                            max_file_mb=s.max_file_mb, follow_symlinks=s.follow_symlinks)
+        embeddings = self.embeddings  # loaded before the lock: a model load holds no one up
+        with self.store.writing(wait, on_wait):
+            return ingest_paths(paths, self.store, embeddings, s.chunk_size, s.chunk_overlap,
+                                prune=prune, on_file=on_file, on_progress=on_progress,
+                                include=include or (), exclude=exclude or (),
+                                max_file_mb=s.max_file_mb, follow_symlinks=s.follow_symlinks)
 
-    def remove(self, path: str | Path) -> str:
+    def remove(
+        self, path: str | Path, wait: bool = True, on_wait: Callable[[str], None] | None = None
+    ) -> str:
         """Remove one document from the knowledge base (its file may be gone already) and
-        return its stored path; `DocumentNotFoundError` if it was never ingested."""
-        return remove_document(self.store, path)
+        return its stored path; `DocumentNotFoundError` if it was never ingested. `wait` and
+        `on_wait` as in `ingest`."""
+        with self.store.writing(wait, on_wait):
+            return remove_document(self.store, path)
+
+    def doctor(
+        self, repair: bool = False, wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Checkup:
+        """Check the store: chunks Chroma cannot read back (their vectors lost, e.g. to two
+        processes that wrote at once before the write lock), incomplete documents, a lexical
+        index out of step. Writes nothing unless `repair`.
+
+        With `repair` (under the write lock; `wait`, `on_wait` as in `ingest`): deletes the
+        unreadable chunks, brings the lexical index in step, and re-ingests the damaged and
+        incomplete documents whose files are still there; `.repair` on the result says what
+        was done and what a check found afterwards.
+        """
+        if not repair:
+            return doctor.check(self.store)
+        with self.writing(wait, on_wait):
+            found = doctor.check(self.store)
+            if found.ok:
+                return found
+            fixed = doctor.repair(self.store, found)
+            damaged = sorted({*found.damaged, *found.incomplete})
+            files = [s for s in damaged if s and Path(s).is_file()]
+            report = self.ingest(files) if files else None
+            done = doctor.Repair(len(found.unreadable), fixed, report, doctor.check(self.store),
+                                 lost=[s for s in damaged if s not in files])
+            return replace(found, repair=done)
 
     def documents(self) -> list[DocumentInfo]:
         """The ingested documents with their chunk counts and content hashes."""

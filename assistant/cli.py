@@ -1,6 +1,6 @@
-"""The `assistant` command: ingest | remove | ask | chat | sources | serve | eval; errors as
-one line with a fix. Paths and reasons are printed through `display_name`, so a file name cannot
-forge a line or reorder one (control and bidi characters appear as escapes)."""
+"""The `assistant` command: ingest | remove | ask | sources | doctor | chat | serve | eval;
+errors as one line with a fix. Paths and reasons are printed through `display_name`, so a file
+name cannot forge a line or reorder one (control and bidi characters appear as escapes)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ def _assistant(args: argparse.Namespace):  # -> Assistant; imported late to keep
     return Assistant(_settings(args))
 
 
+def _waiting(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from assistant.progress import ProgressBar
 
@@ -49,7 +53,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         report = assistant.ingest(args.paths, prune=args.prune, on_file=show,
                                   on_progress=bar.update if bar else None,
-                                  include=args.include, exclude=args.exclude)
+                                  include=args.include, exclude=args.exclude,
+                                  wait=not args.no_wait, on_wait=_waiting)
     finally:
         if bar:
             bar.close()
@@ -67,7 +72,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
     for path in args.paths:
-        print(f"  removed  {display_name(assistant.remove(path))}")
+        removed = assistant.remove(path, wait=not args.no_wait, on_wait=_waiting)
+        print(f"  removed  {display_name(removed)}")
     return 0
 
 
@@ -92,6 +98,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
         state = "" if doc.complete else "  (incomplete: ingest it again)"
         print(f"{doc.chunks:>6} chunks  {doc.content_hash[:12]}  {display_name(doc.source)}{state}")
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    checkup = _assistant(args).doctor(repair=args.repair, wait=not args.no_wait,
+                                      on_wait=_waiting)
+    for line in checkup.lines():
+        print(line)
+    return 0 if checkup.healthy else 1
 
 
 def _chat_auth(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -148,6 +162,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return evaluate(args, _settings(args))
 
 
+_NO_WAIT = "fail at once if another process is writing to the knowledge base (default: wait)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant", description="Ask questions about your own documents."
@@ -166,10 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="in folders, read only files matching GLOB, e.g. '*.md' (repeatable)")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                    help="in folders, leave out files and folders matching GLOB (repeatable)")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("remove", help="remove documents from the knowledge base")
     p.add_argument("paths", nargs="+", metavar="PATH", help="as listed by 'assistant sources'")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("ask", help="answer one question")
@@ -180,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sources", help="list ingested documents")
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("doctor", help="check the knowledge base for damaged or missing chunks")
+    p.add_argument("--repair", action="store_true",
+                   help="delete unreadable chunks and re-ingest their documents")
+    p.add_argument("--no-wait", action="store_true", help=_NO_WAIT)
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("chat", help="open the chat UI in the browser")
     p.add_argument("--host", default="127.0.0.1")

@@ -14,7 +14,8 @@ Concurrency: handlers run in a thread pool, so many clients can wait at once. Ea
 its own answer generator, so outputs never mix; the local llama.cpp model serialises its calls
 with a lock, so requests queue for it. Writes (uploads and ingests) take one lock among
 themselves, since two ingests of the same file would race on its old chunks; questions keep
-being answered meanwhile.
+being answered meanwhile. While another process writes to the knowledge base (`ingest.lock`),
+writes answer 409 at once.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ from assistant.origin import (
     local_token,
 )
 from ingest import IngestReport
-from ingest.errors import DocumentNotFoundError
+from ingest.errors import DocumentNotFoundError, KnowledgeBaseBusyError
 from ingest.names import ClientPaths, client_paths, display_name
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (NoMatchingSourceError, 400),
     (DocumentNotFoundError, 404),
     (EmptyIndexError, 409),
+    (KnowledgeBaseBusyError, 409),
     (ModelCallError, 502),
     (StoreError, 503),
 ]
@@ -267,7 +269,9 @@ def create_app(
     def ingest(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008
         for upload in files:  # one unusable name refuses the request before anything is written
             upload_name(upload.filename)
-        with write_lock:
+        # Another process writing (a CLI ingest): answer 409 at once rather than hold the
+        # request for as long as that takes; nothing is saved then.
+        with write_lock, assistant.writing(wait=False):
             saved = saving.save_uploads([(f.filename or "", f.file) for f in files], uploads,
                                         limits)
             if saved.over_limit:  # nothing is ingested from a request over a limit
@@ -293,7 +297,7 @@ def create_app(
 
     @app.delete("/sources", dependencies=writes)
     def remove(source: str) -> dict[str, Any]:
-        with write_lock:
+        with write_lock, assistant.writing(wait=False):
             stored = paths.stored(checked_text(source, "source"))
             if stored not in {d.source for d in assistant.documents()}:
                 raise DocumentNotFoundError(  # never a path resolved on the server

@@ -42,3 +42,7 @@ class StoreError(IngestError):
 
 class DocumentNotFoundError(IngestError):
     """A path given to remove that has no document in the store."""
+
+
+class KnowledgeBaseBusyError(IngestError):
+    """Another process (or thread) is writing to the same knowledge base."""

@@ -15,14 +15,24 @@ sides and copies or drops only the difference, so no write is lost and nothing i
 With a Chroma server (`chroma_url`) the lexical index lives in the local data dir, one file per
 server and collection. Several workers sharing a server each keep their own index: a worker
 that sees a token it did not write reconciles its index by ids before it answers.
+
+Several processes on one knowledge base: only the holder of its write lock (`ingest.lock`,
+`Store.writing`) writes to Chroma; `sync` and every read leave Chroma as they found it. An
+embedded client keeps the vector index in memory, so a token this process did not write also
+means "reload the client from disk" (`catch_up`), before a read and before a write: a stale
+client would miss the other's chunks in searches and, writing, save its stale index over
+theirs. Loading a client (Chroma then applies its log to the index and may save it) and each
+batch written take a short lock of their own, so neither meets the other half-done.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +40,11 @@ from urllib.parse import urlparse
 
 from ingest.errors import EmbeddingMismatchError, StoreError
 from ingest.lexical import LexicalIndex
+from ingest.lock import OnWait, io_lock, lock_path, write_lock
 
 PAGE = 5000  # rows fetched per `get` when scanning metadata
 GENERATION = "generation"  # key of the write token in the collection metadata and lexical index
+UNWRITTEN = ""  # what the lexical index records for a collection without a token yet
 
 
 def chunk_id(source: str, content_hash: str, index: int) -> str:
@@ -60,7 +72,9 @@ class Hit:
     score: float
 
 
-def _client(data_dir: Path, chroma_url: str | None) -> Any:
+def _client(data_dir: Path, chroma_url: str | None, fresh: bool = False) -> Any:
+    """A Chroma client; `fresh` makes a new embedded one instead of the process's cached one,
+    so that it loads the vector index from disk as other processes left it."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -81,7 +95,31 @@ def _client(data_dir: Path, chroma_url: str | None) -> Any:
             ) from exc
     path = Path(data_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        # Forget the cached system without stopping it: collections still held elsewhere keep
+        # working for reads until they are dropped.
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
     return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def _open_collection(client: Any, collection: str, embedding_id: str) -> Any:
+    from chromadb.errors import InvalidArgumentError
+
+    try:
+        return client.get_or_create_collection(
+            collection,
+            metadata={"embedding": embedding_id},
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+    except InvalidArgumentError as exc:  # e.g. a name Chroma does not accept
+        raise StoreError(
+            f"Cannot open collection '{collection}' ({exc}).",
+            fix="set ASSISTANT_COLLECTION to 3-512 letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit",
+        ) from exc
 
 
 def _lexical_path(data_dir: Path, collection: str, chroma_url: str | None) -> Path:
@@ -98,6 +136,13 @@ class Store:
         collection: the Chroma collection.
         lexical: its BM25 index; None for a store without lexical search.
         reopen: returns the collection afresh, to read the metadata other processes wrote.
+        lock: the knowledge base's write lock file (`ingest.lock`); None for no lock.
+        reconnect: returns a fresh (collection, reopen) pair from a new embedded client, for
+            when another process has written (see `catch_up`); None with a Chroma server.
+        io: the lock file held around each write of an embedded store (`ingest.lock.io_lock`).
+
+    Only a holder of the write lock (`with store.writing(): ...`) may call `upsert` or
+    `delete`; reading, including `sync`, never writes to Chroma.
     """
 
     def __init__(
@@ -105,33 +150,41 @@ class Store:
         collection: Any,
         lexical: LexicalIndex | None = None,
         reopen: Any = None,
+        lock: Path | None = None,
+        reconnect: Callable[[], tuple[Any, Callable[[], Any]]] | None = None,
+        io: Path | None = None,
     ) -> None:
         self.collection = collection
         self.lexical = lexical
         self._reopen = reopen
+        self.lock = lock
+        self._reconnect = reconnect
+        self._io = io
         self._embedding = (collection.metadata or {}).get("embedding")
+        # Write tokens this process wrote or has caught up with; any other one is news.
+        self._known = {(collection.metadata or {}).get(GENERATION)}
+        self._known_lock = threading.Lock()
+        self._reconnecting = threading.Lock()
 
     @classmethod
     def open(
         cls, data_dir: Path, collection: str, embedding_id: str, chroma_url: str | None = None
     ) -> Store:
         """Open (or create) `collection`; refuse one built with another embedding model."""
-        from chromadb.errors import InvalidArgumentError
 
-        client = _client(data_dir, chroma_url)
-        try:
-            col = client.get_or_create_collection(
-                collection,
-                metadata={"embedding": embedding_id},
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-            )
-        except InvalidArgumentError as exc:  # e.g. a name Chroma does not accept
-            raise StoreError(
-                f"Cannot open collection '{collection}' ({exc}).",
-                fix="set ASSISTANT_COLLECTION to 3-512 letters, digits, '.', '_' or '-', "
-                "starting and ending with a letter or digit",
-            ) from exc
+        lock = lock_path(data_dir, collection, chroma_url)
+        io = None if chroma_url else lock.with_suffix(".io")
+
+        def connect(fresh: bool = False) -> tuple[Any, Callable[[], Any]]:
+            with io_lock(io) if io else nullcontext():
+                client = _client(data_dir, chroma_url, fresh)
+                col = _open_collection(client, collection, embedding_id)
+                if io:  # load the vector index now, while no batch is being written
+                    with suppress(Exception):  # a damaged chunk: `assistant doctor` finds it
+                        col.get(limit=1, include=["embeddings"])
+            return col, lambda: client.get_collection(collection, embedding_function=None)
+
+        col, reopen = connect()
         recorded = (col.metadata or {}).get("embedding")
         if recorded != embedding_id:
             raise EmbeddingMismatchError(
@@ -141,10 +194,44 @@ class Store:
                 "(ASSISTANT_COLLECTION) and ingest again",
             )
         lexical = LexicalIndex(_lexical_path(data_dir, collection, chroma_url))
-        store = cls(col, lexical,
-                    reopen=lambda: client.get_collection(collection, embedding_function=None))
+        # A server holds the only copy of its vector index; an embedded client holds its own.
+        reconnect = None if chroma_url else lambda: connect(fresh=True)
+        store = cls(col, lexical, reopen=reopen, lock=lock, reconnect=reconnect, io=io)
         store.sync()
         return store
+
+    @contextmanager
+    def writing(self, wait: bool = True, on_wait: OnWait | None = None) -> Iterator[None]:
+        """Hold this knowledge base's write lock (see `ingest.lock.write_lock`)."""
+        if self.lock is None:
+            yield
+            return
+        with write_lock(self.lock, wait=wait, on_wait=on_wait):
+            self.catch_up()  # write on top of what the last holder left, never over it
+            yield
+
+    def catch_up(self) -> str | None:
+        """Reload the embedded client if another process wrote since this one last looked, and
+        return the current write token.
+
+        An embedded client keeps the vector index in memory and saves all of it on each write:
+        one loaded before another process's write would save the old index over the new one,
+        leaving that process's chunks without readable vectors. It would also miss them in
+        searches. So a token this process neither wrote nor saw means: load afresh from disk.
+        """
+        token = self._token()
+        with self._known_lock:
+            if token in self._known:
+                return token
+        with self._reconnecting:  # one thread reloads; `_known_lock` stays free for writers
+            with self._known_lock:
+                if token in self._known:
+                    return token
+            if self._reconnect is not None:  # takes the io lock itself
+                self.collection, self._reopen = self._reconnect()
+            with self._known_lock:
+                self._known.add(token)
+        return token
 
     def count(self) -> int:
         return int(self.collection.count())
@@ -156,11 +243,13 @@ class Store:
         vectors: list[list[float]],
         metadatas: list[dict[str, Any]],
     ) -> None:
-        before = self._begin()
-        self.collection.upsert(ids=ids, documents=texts, embeddings=vectors, metadatas=metadatas)
-        if self.lexical is not None:
-            self.lexical.upsert(ids, texts, [str(m.get("source", "")) for m in metadatas])
-        self._end(before)
+        with self._writing_batch():
+            before = self._begin()
+            self.collection.upsert(ids=ids, documents=texts, embeddings=vectors,
+                                   metadatas=metadatas)
+            if self.lexical is not None:
+                self.lexical.upsert(ids, texts, [str(m.get("source", "")) for m in metadatas])
+            self._end(before)
 
     def delete(self, source: str, keep_hash: str | None = None) -> None:
         """Delete a document's chunks (all of them, or all but those of `keep_hash`)."""
@@ -170,11 +259,19 @@ class Store:
         ids = list(self.collection.get(where=where, include=[])["ids"])
         if not ids:
             return
-        before = self._begin()
-        self.collection.delete(ids=ids)
-        if self.lexical is not None:
-            self.lexical.delete(ids)
-        self._end(before)
+        self.delete_ids(ids)
+
+    def delete_ids(self, ids: list[str]) -> None:
+        """Delete chunks by id, from Chroma and the lexical index."""
+        with self._writing_batch():
+            before = self._begin()
+            self.collection.delete(ids=ids)
+            if self.lexical is not None:
+                self.lexical.delete(ids)
+            self._end(before)
+
+    def _writing_batch(self) -> AbstractContextManager[None]:
+        return io_lock(self._io) if self._io else nullcontext()
 
     # -- keeping the lexical index in step with Chroma -------------------------------------------
     def _token(self) -> str | None:
@@ -183,6 +280,8 @@ class Store:
 
     def _set_token(self) -> str:
         token = uuid.uuid4().hex
+        with self._known_lock:  # known before it is written: another thread may read it at once
+            self._known.add(token)
         self.collection.modify(metadata={"embedding": self._embedding, GENERATION: token})
         return token
 
@@ -205,18 +304,19 @@ class Store:
         if untouched:
             self.lexical.set_meta(GENERATION, token)
 
-    def sync(self) -> int:
+    def sync(self, force: bool = False) -> int:
         """Bring the lexical index in step with Chroma, fixing only the difference.
 
-        Cheap when nothing changed (one metadata read). Returns how many chunks were fixed."""
+        Cheap when nothing changed (one metadata read); `force` compares the ids even then.
+        Returns how many chunks were fixed."""
         if self.lexical is None:
             return 0
-        token = self._token()
-        if token is not None and token == self.lexical.get_meta(GENERATION):
+        # A collection never written with tokens has none: the index records UNWRITTEN, since
+        # only a writer (holding the lock) may put one in Chroma.
+        token = self.catch_up() or UNWRITTEN
+        if token == self.lexical.get_meta(GENERATION) and not force:
             return 0
-        if token is None:  # a collection written before tokens existed, or never written
-            token = self._set_token()
-        in_chroma = set(self._ids())
+        in_chroma = set(self.ids())
         in_lexical = self.lexical.ids()
         missing = sorted(in_chroma - in_lexical)
         extra = in_lexical - in_chroma
@@ -234,7 +334,8 @@ class Store:
         self.lexical.set_meta(GENERATION, token)
         return len(missing) + len(extra)
 
-    def _ids(self) -> list[str]:
+    def ids(self) -> list[str]:
+        """Every chunk id, in Chroma's order."""
         ids: list[str] = []
         offset = 0
         while True:
@@ -285,6 +386,7 @@ class Store:
 
     def query(self, vector: list[float], k: int, where: dict[str, Any] | None = None) -> list[Hit]:
         """The `k` chunks nearest to `vector`, best first."""
+        self.catch_up()
         if k <= 0 or self.count() == 0:
             return []
         got = self.collection.query(
