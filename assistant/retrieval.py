@@ -24,6 +24,7 @@ from pydantic import ConfigDict
 
 from assistant.errors import NoMatchingSourceError
 from ingest.store import Store
+from ingest.walk import user_path
 
 Mode = Literal["hybrid", "dense", "lexical"]
 Rerank = Literal["none", "mmr"]
@@ -58,7 +59,7 @@ def match_sources(patterns: Sequence[str], known: Sequence[str]) -> list[str]:
     """
     chosen: set[str] = set()
     for pattern in patterns:
-        resolved = str(Path(pattern).expanduser().resolve())
+        resolved = str(user_path(pattern).resolve())
         hits = {
             s for s in known
             if fnmatch.fnmatchcase(s, pattern) or fnmatch.fnmatchcase(Path(s).name, pattern)

@@ -24,7 +24,7 @@ from ingest.chunking import split
 from ingest.errors import DocumentNotFoundError
 from ingest.loaders import UnreadableFileError, load_file, skip_reason
 from ingest.store import DocumentInfo, Store
-from ingest.walk import check_paths, list_files, special_reason
+from ingest.walk import check_paths, list_files, special_reason, user_path
 from ingest.writer import BatchWriter, FileJob, OnFile, OnProgress, Progress
 
 __all__ = ["IngestReport", "Progress", "check_paths", "ingest_paths", "remove_document"]
@@ -124,7 +124,7 @@ def ingest_paths(
 def remove_document(store: Store, path: str | Path) -> str:
     """Delete the document stored for `path` (relative paths resolve against the current
     folder; the file itself may be gone); returns its source."""
-    source = str(Path(path).expanduser().resolve())
+    source = str(user_path(path).resolve())
     if not any(info.source == source for info in store.documents()):
         raise DocumentNotFoundError(
             f"No document for {path} in the knowledge base",

@@ -17,15 +17,25 @@ from ingest.loaders import skip_reason
 MAX_DEPTH = 64  # folders below the one named; deeper ones are reported, not walked
 OUTSIDE = ("symlink to a file outside the folder, not followed "
            "(set ASSISTANT_FOLLOW_SYMLINKS=true to allow)")
+NOT_UTF8 = "file name is not valid UTF-8 (rename the file to ingest it)"
 _SPECIAL = ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"),
             (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"))
+
+
+def user_path(raw: str | Path) -> Path:
+    """`raw` with a leading `~` or `~name` expanded; left as written when that user has no
+    home here (`Path.expanduser` raises then), so the caller reports the path as not found."""
+    try:
+        return Path(raw).expanduser()
+    except RuntimeError:
+        return Path(raw)
 
 
 def check_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Resolve `paths`, failing before any write if one does not exist."""
     checked = []
     for raw in paths:
-        path = Path(raw).expanduser()
+        path = user_path(raw)
         if not path.exists():
             raise PathNotFoundError(
                 f"No such file or folder: {raw}", fix="check the path (relative to this folder)"
@@ -81,7 +91,9 @@ def list_files(
     seen: set[Path] = set()
 
     def add(file: Path) -> None:
-        if file not in seen:
+        if not _utf8(file):  # Chroma, SQLite and JSON replies all need the name as UTF-8
+            listing.skipped.append((str(file), NOT_UTF8))
+        elif file not in seen:
             seen.add(file)
             listing.files.append(file)
 
@@ -146,6 +158,14 @@ def _walk(
             skipped.append((str(path), reason))
         else:  # a regular file, or one that vanished: reading it reports that
             add(path)
+
+
+def _utf8(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, kept by Python as lone surrogates
+        return False
+    return True
 
 
 def _special(path: Path) -> str | None:

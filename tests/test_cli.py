@@ -282,3 +282,40 @@ def test_control_and_bidi_characters_in_names_are_printed_as_escapes(
         f"Error: No such file or folder: {folder}/e\\u2066.txt. Fix: check the path (relative "
         "to this folder).\n"
     )
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_its_reason(
+    kb: Path, docs: Path, capsys
+) -> None:
+    import os
+
+    bad = os.fsencode(docs) + b"/bad\xff.txt"
+    with open(bad, "wb") as out:
+        out.write(b"Text under a name that is not UTF-8.")
+    assert cli(kb, "ingest", str(docs)) == 0
+    out = capsys.readouterr().out
+    assert f"  skipped  {docs}/bad\\udcff.txt (file name is not valid UTF-8 (rename the file " \
+           "to ingest it))\n" in out
+    assert out.endswith("2 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 1 skipped, "
+                        "2 chunks written\n")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("ingest", "~zzqq-no-such-user/x.md"),
+     "Error: No such file or folder: ~zzqq-no-such-user/x.md. Fix: check the path (relative to "
+     "this folder).\n"),
+    (("remove", "~zzqq-no-such-user/x.md"),
+     "Error: No document for ~zzqq-no-such-user/x.md in the knowledge base. Fix: 'assistant "
+     "sources' lists the ingested paths.\n"),
+    (("ask", "Who?", "--source", "~zzqq-no-such-user/x.md"),
+     "Error: No ingested document matches the source filter '~zzqq-no-such-user/x.md'. Fix: "
+     "list the documents with 'assistant sources' and use a file name, a path or a glob such "
+     "as '*.pdf'.\n"),
+])
+def test_another_users_home_that_does_not_exist(
+    kb: Path, docs: Path, capsys, args: tuple[str, ...], message: str
+) -> None:
+    cli(kb, "ingest", str(docs))
+    capsys.readouterr()
+    assert cli(kb, *args) == 1
+    assert capsys.readouterr() == ("", message)
