@@ -111,7 +111,9 @@ def ingest(assistant: Assistant, files: Sequence[Path], progress: Progress
                  f"{p.chunks} chunks, {p.chunks_per_s:.0f}/s · {last}")
 
     progress(0, len(files), last)
-    return report_rows(assistant.ingest(files, on_file=on_file, on_progress=on_progress))
+    # Another process writing (a CLI ingest) is said at once rather than waited for in silence.
+    return report_rows(assistant.ingest(files, on_file=on_file, on_progress=on_progress,
+                                        wait=False))
 
 
 def _received(path: str, inbox: Path | None) -> bool:
@@ -162,8 +164,8 @@ def remove(assistant: Assistant, sources: Sequence[str]) -> list[tuple[str, str,
     sources, rows = _known(assistant, sources)
     for source in sources:
         try:
-            assistant.remove(source)
-        except ERRORS as exc:  # e.g. removed meanwhile from another tab or the CLI
+            assistant.remove(source, wait=False)
+        except ERRORS as exc:  # removed meanwhile from another tab, another writer at work
             rows.append(("failed", source, describe(exc)))
             continue
         uploads.delete_copy(source, uploads_dir(assistant))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import stat
 import zipfile
 from pathlib import Path
@@ -298,6 +299,31 @@ def test_an_ingest_that_breaks_off_puts_the_previous_copy_back(
                             lambda *_: None)
     assert stored.read_text() == "Alpha chips ship in May."
     assert files_under(stored.parent) == ["a.txt"]
+
+
+def test_another_writer_is_said_at_once_and_the_previous_copy_stays(
+    fake_assistant: Assistant, tmp_path: Path
+) -> None:
+    from ingest.errors import KnowledgeBaseBusyError
+    from ingest.lock import lock_path
+    from tests.test_lock import held_elsewhere
+
+    first = write(tmp_path / "in" / "1" / "a.txt", "Alpha chips ship in May.")
+    ui_documents.upload(fake_assistant, [str(first)], lambda *_: None)
+    stored = ui_documents.uploads_dir(fake_assistant) / "a.txt"
+    source = fake_assistant.documents()[0].source
+    s = fake_assistant.settings
+    with held_elsewhere(lock_path(s.data_dir, s.collection)) as since:
+        with pytest.raises(KnowledgeBaseBusyError) as busy:
+            ui_documents.upload(fake_assistant, [str(write(tmp_path / "in" / "2" / "a.txt",
+                                                           "Beta."))], lambda *_: None)
+        removed = ui_documents.remove(fake_assistant, [source])
+    message = (f"Another writer (pid {os.getpid()}, `assistant ingest notes`, since {since}) "
+               "is changing this knowledge base.")
+    assert str(busy.value) == message
+    assert removed == [("failed", source, f"{message} Fix: wait until it finishes and try again.")]
+    assert stored.read_text() == "Alpha chips ship in May."  # the good copy and its chunks stay
+    assert [d.source for d in fake_assistant.documents()] == [source]
 
 
 # -- feedback -------------------------------------------------------------------------------------
