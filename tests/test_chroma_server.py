@@ -24,7 +24,7 @@ from assistant import Assistant, Settings
 from assistant.server import create_app
 from ingest.errors import EmbeddingMismatchError, StoreError
 from tests.net import free_port
-from tests.test_server import HUANG, ask, client, running
+from tests.test_server import HUANG, ask, client, running, writer
 
 pytestmark = pytest.mark.integration
 
@@ -168,11 +168,11 @@ def test_http_api_over_the_server_while_ingesting(
     notes = {f"note{i}.txt": f"Entry {i}: the Zorblax vault of sector {i} holds {1000 + i} "
              "crates of copper wire. " * 20 for i in range(4)}
     with running(create_app(a)) as base:
-        c = client(base)
+        c, token = client(base), writer(a.settings)
 
         def upload(name: str) -> int:
             r = httpx.post(f"{base}/ingest", files=[("files", (name, notes[name].encode()))],
-                           timeout=120)
+                           headers=token, timeout=120)
             return r.status_code
 
         with ThreadPoolExecutor(max_workers=12) as pool:
