@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ from assistant.origin import HostPolicy, SameOrigin, is_loopback, local_token, p
 from assistant.server import check_bind, create_app
 from assistant.ui_auth import check_exposure
 from tests.net import free_port
-from tests.test_server import HUANG, client, running
+from tests.test_server import HUANG, client, running, serve_command
 from tests.test_server import writer as token
 
 EVIL = "http://evil.example"
@@ -297,24 +294,11 @@ def test_serve_prints_how_to_send_the_token(
 @pytest.mark.integration  # its own process that imports the whole stack: slowish
 def test_the_serve_command_writes_the_token_and_checks_the_host(tmp_path: Path) -> None:
     """`assistant serve` as users run it, without a key: a local script reads the token file."""
-    bin_dir = Path(sys.executable).parent
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_DATA_DIR=str(tmp_path / "kb"), ASSISTANT_LLM="fake",
                ASSISTANT_EMBEDDING="fake")
     port = free_port()
-    proc = subprocess.Popen([str(bin_dir / "assistant"), "serve", "--port", str(port)], env=env,
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "assistant serve did not start"
-                time.sleep(0.2)
+    with serve_command(env, tmp_path, port) as (base, out):
         path = tmp_path / "kb" / "api-token"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         files = [("files", ("zorblax.txt", NOTE))]
@@ -323,8 +307,5 @@ def test_the_serve_command_writes_the_token_and_checks_the_host(tmp_path: Path) 
         assert httpx.post(f"{base}/ingest", files=files, headers=auth).status_code == 200
         rebinding = {"Host": f"attacker.example:{port}"}
         assert httpx.get(f"{base}/sources", headers=rebinding).status_code == 400
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=30)
-    assert out.decode().splitlines()[2] == (
+    assert out[2] == (
         f"Uploads and removals need the local token: -H \"Authorization: Bearer $(cat {path})\"")

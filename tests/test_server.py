@@ -378,17 +378,14 @@ def test_ingest_without_files_is_a_400(settings: Settings, url: str) -> None:
     assert r.status_code == 400 and r.json()["error"]["message"] == "files: Field required."
 
 
-@pytest.mark.integration  # two processes that each import the whole stack: slowish
-def test_the_serve_command_serves_with_a_key(tmp_path: Path, sample_copy: Path) -> None:
-    """`assistant serve` as users run it: its own process, settings from the environment."""
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "kb"), "ASSISTANT_LLM": "fake",
-           "ASSISTANT_EMBEDDING": "fake", "ASSISTANT_API_KEY": "s3cret"}
-    subprocess.run([str(bin_dir / "assistant"), "ingest", "-q", str(sample_copy)], env=env,
-                   check=True, cwd=tmp_path, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen([str(bin_dir / "assistant"), "serve", "--port", str(port)], env=env,
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+@contextmanager
+def serve_command(env: dict[str, str], cwd: Path, port: int) -> Iterator[tuple[str, list[str]]]:
+    """`assistant serve --port PORT` in its own process, as users run it; yields its base URL
+    once /health answers, and a list that holds the lines it printed once it has stopped."""
+    command = [str(Path(sys.executable).parent / "assistant"), "serve", "--port", str(port)]
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    lines: list[str] = []
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -400,13 +397,27 @@ def test_the_serve_command_serves_with_a_key(tmp_path: Path, sample_copy: Path) 
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "assistant serve did not start"
                 time.sleep(0.2)
-        with pytest.raises(openai.AuthenticationError):
-            ask(client(base), HUANG, stream=False)
-        assert "[1]" in ask(client(base, "s3cret"), HUANG, stream=True)["text"]
+        yield base, lines
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
-    assert out.decode().splitlines()[:2] == [
+        lines.extend(out.decode().splitlines())
+
+
+@pytest.mark.integration  # two processes that each import the whole stack: slowish
+def test_the_serve_command_serves_with_a_key(tmp_path: Path, sample_copy: Path) -> None:
+    """`assistant serve` as users run it: its own process, settings from the environment."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "kb"), "ASSISTANT_LLM": "fake",
+           "ASSISTANT_EMBEDDING": "fake", "ASSISTANT_API_KEY": "s3cret"}
+    subprocess.run([str(bin_dir / "assistant"), "ingest", "-q", str(sample_copy)], env=env,
+                   check=True, cwd=tmp_path, capture_output=True)
+    port = free_port()
+    with serve_command(env, tmp_path, port) as (base, out):
+        with pytest.raises(openai.AuthenticationError):
+            ask(client(base), HUANG, stream=False)
+        assert "[1]" in ask(client(base, "s3cret"), HUANG, stream=True)["text"]
+    assert out[:2] == [
         "Loading the models...",
         f"OpenAI-compatible API on http://127.0.0.1:{port}/v1 (model 'fake' or "
         "'docs-assistant'); Ctrl-C stops it",
