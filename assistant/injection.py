@@ -61,7 +61,8 @@ def normalise(text: str) -> str:
 
 # -- neutralising what could pose as prompt structure -------------------------------------------
 _TEMPLATE_TOKEN = re.compile(
-    r"<\|[^|<>\n]{1,40}\|>|</?s>|<</?sys>>|\[/?inst\]|<(?:start|end)_of_turn>|</?document\b",
+    r"<\|[^|<>\n]{1,40}\|>|</?s>|<</?sys>>|\[/?inst\]|<(?:start|end)_of_turn>|"
+    r"</?document\b[^<>\n]{0,40}>?",
     re.IGNORECASE,
 )
 _BRACKETS = str.maketrans("<>[]", "‹›‹›")
@@ -174,15 +175,18 @@ _EXCLUSIVE = _any(
     r"только|只|だけ",
 )
 # What a planted demand wants repeated: a link or address, a code word, a quoted phrase.
-_LINK = r"https?://|www\.|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|dev|co|uk|de|fr|es|ru|cn|pt|it|" \
-        r"gov|info|biz|ai|app)\b|\b[\w.+-]+@[\w-]+\.[\w.]+"
+_LINK = re.compile(
+    r"https?://|www\.|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|dev|co|uk|de|fr|es|ru|cn|pt|it|"
+    r"gov|info|biz|ai|app)\b|\b[\w.+-]+@[\w-]+\.[\w.]+"
+)
+_CAPS_CODE = re.compile(r"\b[A-ZА-ЯЁ][A-Z0-9А-ЯЁ]{3,}(?:[-_][A-Z0-9А-ЯЁ]+)*\b")
 _QUOTED = r"[\"“«„'‘「][^\"”»“'’」]{2,60}[\"”»“'’」]"
 
 
 def _has_payload(original: str, norm: str) -> bool:
     """A link, an ALL-CAPS or hyphenated code word, or a quoted phrase with a capital, a digit or
     several words (not 'over' or 'roger')."""
-    if re.search(_LINK, norm) or re.search(r"\b[A-ZА-ЯЁ][A-Z0-9А-ЯЁ]{3,}(?:[-_][A-Z0-9А-ЯЁ]+)*\b", original):
+    if _LINK.search(norm) or _CAPS_CODE.search(original):
         return True
     if re.search(r"(?<![\w-])[A-ZÀ-Ý][A-Z0-9À-Ý]+(?:-[A-Z0-9À-Ý]+)+", original):
         return True

@@ -129,7 +129,8 @@ def sources_json(answer: Answer) -> list[dict[str, Any]]:
     cited = set(answer.citations)
     return [
         {"number": n, "source": s.source, "text": s.text, "score": round(s.score, 4),
-         "cited": n in cited, "metadata": s.metadata}
+         "cited": n in cited, "withheld": int(s.metadata.get("withheld", 0)),
+         "metadata": s.metadata}
         for n, s in enumerate(answer.sources, start=1)
     ]
 
