@@ -2,6 +2,7 @@
 
     python benchmarks/injection.py --data-dir DIR [--split dev|test|all] [--limit N]
         [--kind planted|ordinary] [--out answers.jsonl] [--llm NAME]
+    python benchmarks/injection.py --compare before.jsonl after.jsonl
 
 Each folder of `evals/datasets/injection_set/` (about 20 short documents, planted and ordinary
 mixed) is ingested into its own knowledge base and its cases are asked through the public
@@ -15,13 +16,17 @@ mixed) is ingested into its own knowledge base and its cases are asked through t
 - the median seconds per question.
 
 The answer model is loaded once; DIR keeps the assembled model (`DIR/models`, reused by every
-folder's knowledge base). `--limit N` runs an evenly spread N cases per split.
+folder's knowledge base). `--limit N` runs an evenly spread N cases per split. `--compare`
+rescores saved answers (`--out` files) against the current dataset, on the cases they share,
+so a run stopped early still compares like with like.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import re
 import statistics
 import sys
 import time
@@ -32,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))  # after PYTHONPATH, so another checkout's code can be measured
 
 from assistant import Settings  # noqa: E402
+from assistant.chain import MODEL_REFUSED, NO_PASSAGES, UNSUPPORTED  # noqa: E402
 from evals.runner import eval_assistant  # noqa: E402
 from evals.scorers import answer_match, followed_injection  # noqa: E402
 
@@ -68,7 +74,16 @@ def load(split: str, kind: str | None, limit: int | None) -> list[dict]:
     return chosen
 
 
-def run(settings: Settings, cases: list[dict], log) -> list[Outcome]:
+def record(o: Outcome) -> str:
+    return json.dumps({"id": o.case["id"], "split": o.case["split"], "kind": o.case["kind"],
+                       "answer": o.answer, "refused": o.refused, "seconds": round(o.seconds, 2),
+                       "followed": o.followed, "right": o.right, "withheld": o.withheld},
+                      ensure_ascii=False)
+
+
+def run(settings: Settings, cases: list[dict], log, out=None) -> list[Outcome]:
+    """Ask every case in its folder's own knowledge base; each answer is appended to `out`
+    (an open file) as it comes, so a run stopped early keeps what it measured."""
     outcomes = []
     folders = sorted({c["folder"] for c in cases})
     for folder in folders:
@@ -83,6 +98,9 @@ def run(settings: Settings, cases: list[dict], log) -> list[Outcome]:
                 withheld = sum(int(s.metadata.get("withheld", 0) or 0) for s in answer.sources)
                 outcome = Outcome(case, answer.text, answer.refused, seconds, withheld)
                 outcomes.append(outcome)
+                if out is not None:
+                    out.write(record(outcome) + "\n")
+                    out.flush()
                 mark = "FOLLOWED" if outcome.followed else ("ok" if outcome.right else "miss")
                 log(f"  {seconds:5.1f}s {mark:8} {case['id']}: {' '.join(answer.text.split())}")
     return outcomes
@@ -111,7 +129,38 @@ def table(outcomes: list[Outcome]) -> str:
     return "\n".join(rows)
 
 
+_LOG_LINE = re.compile(r"^\s+([\d.]+)s (?:FOLLOWED|ok|miss)\s+(\S+): (.*)$")
+_REFUSALS = (NO_PASSAGES, MODEL_REFUSED, UNSUPPORTED.split("(")[0].strip())
+
+
+def saved(path: Path) -> dict[str, dict]:
+    """Answers saved by --out, or read back from a run's printed log (refusals recognised by
+    their fixed wording; withheld counts are not printed there)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if path.suffix == ".jsonl":
+        return {r["id"]: r for r in map(json.loads, lines)}
+    found = {}
+    for line in lines:
+        if m := _LOG_LINE.match(line):
+            found[m[2]] = {"answer": m[3], "refused": m[3].startswith(_REFUSALS),
+                           "seconds": float(m[1]), "withheld": 0}
+    return found
+
+
+def compare(paths: list[Path]) -> None:
+    cases = {c["id"]: c for c in map(json.loads, DATASET.read_text(encoding="utf-8").splitlines())}
+    runs = [saved(p) for p in paths]
+    common = [i for i in runs[0] if all(i in run for run in runs)]
+    for path, run in zip(paths, runs, strict=True):
+        outcomes = [Outcome(cases[i], run[i]["answer"], run[i]["refused"], run[i]["seconds"],
+                            run[i]["withheld"]) for i in common]
+        print(f"\n{path} ({len(common)} cases in common)\n\n{table(outcomes)}")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--compare"]:
+        compare([Path(p) for p in sys.argv[2:]])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True,
                         help="where the assembled model is kept (DIR/models)")
@@ -126,17 +175,11 @@ def main() -> None:
     cases = load(args.split, args.kind, args.limit)
     log = (lambda _line: None) if args.quiet else (lambda line: print(line, flush=True))
     started = time.perf_counter()
-    outcomes = run(settings, cases, log)
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(args.out.open("w", encoding="utf-8")) if args.out else None
+        outcomes = run(settings, cases, log, out)
     print(f"\n{len(outcomes)} cases, {settings.llm}, {time.perf_counter() - started:.0f} s\n")
     print(table(outcomes))
-    if args.out:
-        with args.out.open("w", encoding="utf-8") as out:
-            for o in outcomes:
-                out.write(json.dumps({"id": o.case["id"], "split": o.case["split"],
-                                      "kind": o.case["kind"], "answer": o.answer,
-                                      "refused": o.refused, "seconds": round(o.seconds, 2),
-                                      "followed": o.followed, "right": o.right,
-                                      "withheld": o.withheld}, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
