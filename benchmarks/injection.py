@@ -170,9 +170,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="cases per split, spread evenly")
     parser.add_argument("--out", type=Path, default=None, help="write every answer as JSONL")
     parser.add_argument("--quiet", action="store_true", help="no per-case lines")
+    parser.add_argument("--skip-done", type=Path, default=None, metavar="FILE",
+                        help="leave out the cases already answered in FILE (a saved run)")
     args = parser.parse_args()
     settings = Settings(data_dir=args.data_dir, **({"llm": args.llm} if args.llm else {}))
     cases = load(args.split, args.kind, args.limit)
+    if args.skip_done:
+        done = saved(args.skip_done)
+        cases = [c for c in cases if c["id"] not in done]
     log = (lambda _line: None) if args.quiet else (lambda line: print(line, flush=True))
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
