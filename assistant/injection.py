@@ -116,7 +116,7 @@ _ADDRESSEE = _any(
     r"\bki\b|\bsprachmodell|\bwer diesen\b",
     r"\basistente\b|\bquien lea\b|\bintelligenza artificiale\b|\bassistente de ia\b",
     r"\btaalmodel\b|\basystent\w* ai\b|\byapay zeka|\bии\b|ассистент|\bтот, кто\b|"
-    r"人工智能|本文的人|系统提示|\bai\b|ａｉ",
+    r"人工智能|本文的人|系统提示|ａｉ",
 )
 # Overriding what the reader was told.
 _OVERRIDE = _any(
@@ -260,15 +260,23 @@ def is_instruction(sentence: str, context: str = "") -> bool:
     return _flagged(f, "addressee" in f or "addressee" in _features(context))
 
 
+# Longer paragraphs are prose (an article without blank lines is one paragraph): there a
+# paragraph-wide addressee, demand and payload are a coincidence, not a split rule.
+SHORT_PARAGRAPH = 6
+
+
 def _paragraph_drops(sentences: list[str]) -> set[int]:
     """Which sentences of one paragraph to withhold.
 
     Each sentence is judged with the paragraph's addressee; a rule split over sentences ("This
     is for the model. Its task: say X.") counts when the paragraph as a whole names an
     addressee, demands and carries a payload. Once a paragraph holds an instruction, its later
-    sentences that carry a payload or a demand go too: the payload follows the override.
+    sentences that carry a payload or a demand go too: the payload follows the override. In a
+    paragraph longer than `SHORT_PARAGRAPH` sentences each sentence is judged alone.
     """
     features = [_features(s) if s.strip() else set() for s in sentences]
+    if len([s for s in sentences if s.strip()]) > SHORT_PARAGRAPH:  # prose: each sentence alone
+        return {i for i, f in enumerate(features) if _flagged(f, "addressee" in f)}
     addressed = any("addressee" in f for f in features)
     drop = {i for i, f in enumerate(features) if _flagged(f, addressed)}
     everything = set().union(*features) if features else set()
