@@ -222,3 +222,11 @@ def test_ordinary_passages_carry_no_withheld_note() -> None:
     plain = Source(source="/docs/a.md", text="Text.", score=0.5, metadata={})
     assert "withheld" not in format_answer(Answer("Text [1].", [plain], citations=[1]))
     assert sources_json(Answer("Text [1].", [plain], citations=[1]))[0]["withheld"] == 0
+
+
+def test_news_prose_without_blank_lines_loses_nothing() -> None:
+    """The sample article is one paragraph of 39 lines: quotes, names, "AI chips", "large
+    language models", "every line of code you write"; none of it is an instruction."""
+    article = (Path(__file__).resolve().parent.parent / "data" / "sample"
+               / "us-chip-export-controls.txt").read_text(encoding="utf-8")
+    assert screen(article) == (article, 0)
