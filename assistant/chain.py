@@ -19,7 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable
 
 from assistant import grounding
-from assistant.injection import strip_instructions
+from assistant.injection import neutralise, screen
 from assistant.packing import pack
 from assistant.retrieval import Retriever, Source
 from prompts import load_prompt
@@ -70,8 +70,10 @@ def format_history(history: History, max_chars: int = 400) -> str:
 
 
 def format_passages(sources: list[Source]) -> str:
-    """One line per passage, numbered from 1 in the order given."""
-    return "\n".join(f"[{i}] {' '.join(s.text.split())}" for i, s in enumerate(sources, start=1))
+    """One line per passage, numbered from 1 in the order given, each inside document tags the
+    passage text cannot forge or close (nor open a chat turn: see `injection.neutralise`)."""
+    return "\n".join(f"<document>[{i}] {' '.join(neutralise(s.text).split())}</document>"
+                     for i, s in enumerate(sources, start=1))
 
 
 def follow_up_wordings(question: str, history: History) -> list[str]:
@@ -137,9 +139,12 @@ class RagChain:
         """
         found = []
         for source in self.retrieve(query, sources, also):
-            text = strip_instructions(source.text)  # a document's text is data, never a command
+            text, withheld = screen(source.text)  # a document's text is data, never a command
+            if withheld:  # said beside the source, never silent
+                source = replace(source, text=text,
+                                 metadata={**source.metadata, "withheld": withheld})
             if text.strip():
-                found.append(source if text == source.text else replace(source, text=text))
+                found.append(source)
         return pack(found, query, self.context_tokens)[::-1]
 
     def run(

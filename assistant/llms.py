@@ -96,7 +96,8 @@ class QuotingFakeChat(BaseChatModel):
 
     @staticmethod
     def reply(prompt: str) -> str:
-        passages = re.findall(r"^\[(\d+)\] (.+)$", prompt, re.MULTILINE)
+        passages = re.findall(r"^(?:<document>)?\[(\d+)\] (.+?)(?:</document>)?$", prompt,
+                              re.MULTILINE)
         if passages:
             number, text = passages[-1]
             first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]

@@ -156,7 +156,8 @@ def sources_json(answer: Answer, show: Show = str) -> list[dict[str, Any]]:
     cited = set(answer.citations)
     return [
         {"number": n, "source": show(s.source), "text": s.text, "score": round(s.score, 4),
-         "cited": n in cited, "metadata": _shown_metadata(s.metadata, show)}
+         "cited": n in cited, "withheld": int(s.metadata.get("withheld", 0)),
+         "metadata": _shown_metadata(s.metadata, show)}
         for n, s in enumerate(answer.sources, start=1)
     ]
 

@@ -87,6 +87,15 @@ def highlight(passage: str, claim: str) -> str:
     )
 
 
+def withheld_note(source: Source) -> str:
+    """What the source panel says when sentences of a passage were kept from the model."""
+    count = int(source.metadata.get("withheld", 0))
+    if not count:
+        return ""
+    what = "1 sentence" if count == 1 else f"{count} sentences"
+    return f"{what} withheld: it read as an instruction to an AI"
+
+
 def format_sources(
     heading: str, numbered: Sequence[tuple[int, Source]], answer: str | None = None
 ) -> str:
@@ -97,7 +106,9 @@ def format_sources(
     items = []
     for n, s in numbered:
         text = highlight(s.text, citing_text(answer, n)) if answer else _one_line(s.text)
-        items.append(f"<details><summary>{source_label(n, s)}</summary>"
+        note = withheld_note(s)
+        note = f" · <em>{html.escape(note)}</em>" if note else ""
+        items.append(f"<details><summary>{source_label(n, s)}{note}</summary>"
                      f"<blockquote>{text}</blockquote></details>")
     return "\n".join([SOURCES_MARK, f"<p><strong>{html.escape(heading)}</strong></p>", *items,
                       "</div>"])

@@ -19,7 +19,8 @@ from ingest.errors import FixableError
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
-_FIELDS = {"id", "question", "answers", "all", "unanswerable", "history", "sources", "forbidden"}
+_FIELDS = {"id", "question", "answers", "all", "unanswerable", "history", "sources", "forbidden",
+           "kind", "folder", "split"}
 
 
 class EvalError(FixableError):
@@ -33,6 +34,8 @@ class Case:
     `answers` are accepted strings (any one suffices, or every one when `all`); `sources` are
     the file names that hold the answer; `forbidden` are strings an answer must never contain
     (what an injected instruction asks for); `history` is earlier (question, answer) turns.
+    `kind`, `folder` and `split` are free labels a dataset may use (the injection set: planted
+    or ordinary, the corpus subfolder it is asked in, dev or test).
     """
 
     id: str
@@ -43,6 +46,9 @@ class Case:
     history: tuple[tuple[str, str], ...] = ()
     sources: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
+    kind: str = ""
+    folder: str = ""
+    split: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -107,7 +113,17 @@ def case_from_dict(raw: Any, where: str) -> Case:
         all=bool(raw.get("all", False)), unanswerable=unanswerable,
         history=tuple((q, a) for q, a in history), sources=strings["sources"],
         forbidden=strings["forbidden"],
+        kind=_label(raw, "kind", where), folder=_label(raw, "folder", where),
+        split=_label(raw, "split", where),
     )
+
+
+def _label(raw: dict[str, Any], name: str, where: str) -> str:
+    value = raw.get(name, "")
+    if not isinstance(value, str):
+        raise EvalError(f"{where}: '{name}' must be a string.",
+                        fix=f"write it as \"{name}\": \"...\"")
+    return value
 
 
 def _strings(raw: dict[str, Any], name: str, where: str) -> tuple[str, ...]:

@@ -17,8 +17,9 @@ from langchain_core.runnables import RunnableLambda
 
 import prompts
 from assistant import chain as chain_module
-from assistant.chain import RagChain
+from assistant.chain import RagChain, format_passages
 from assistant.grounding import SENTINEL
+from assistant.retrieval import Source
 from prompts import PromptError, load_prompt, prompt_names
 
 
@@ -172,3 +173,11 @@ def test_malformed_yaml_is_a_prompt_error(prompt_dir: Path) -> None:
     write_prompt(prompt_dir, "p", "inputs: [q\nsystem: s\nuser: '{q}'\n")
     with pytest.raises(PromptError):
         load_prompt("p")
+
+
+def test_answer_prompt_reads_delimited_passages_before_the_question() -> None:
+    context = format_passages([Source(source="a.md", text="Alpha.\nBeta.", score=0.9)])
+    system, human = load_prompt("answer").format_messages(context=context, question="q?")
+    assert "<document>[1] Alpha. Beta.</document>" in human.content
+    assert human.content.index("<document>") < human.content.index("Question: q?")  # cached prefix
+    assert "between <document> and </document>" in system.content
