@@ -70,9 +70,11 @@ def format_history(history: History, max_chars: int = 400) -> str:
 
 
 def format_passages(sources: list[Source]) -> str:
-    """One line per passage, numbered from 1 in the order given, each inside document tags the
-    passage text cannot forge or close (nor open a chat turn: see `injection.neutralise`)."""
-    return "\n".join(f"<document>[{i}] {' '.join(neutralise(s.text).split())}</document>"
+    """One line per passage, numbered from 1 in the order given: its line breaks folded, so a
+    passage cannot start another passage's line, and its template tokens defanged, so it
+    cannot open a chat turn (`injection.neutralise`). (Passages inside `<document>` tags were
+    tried: the default model then answered a follow-up with the earlier turn's fact.)"""
+    return "\n".join(f"[{i}] {' '.join(neutralise(s.text).split())}"
                      for i, s in enumerate(sources, start=1))
 
 

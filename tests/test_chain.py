@@ -287,7 +287,7 @@ def test_without_history_the_model_is_called_once(make) -> None:
 
     answer = assistant.ask(INVEST_Q)
 
-    assert len(llm.calls) == 1 and llm.prompts[0].startswith("Passages:\n<document>[1] ")
+    assert len(llm.calls) == 1 and llm.prompts[0].startswith("Passages:\n[1] ")
     assert assistant.embeddings.queries == [INVEST_Q]
     assert answer.question == INVEST_Q
 

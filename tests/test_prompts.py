@@ -178,6 +178,6 @@ def test_malformed_yaml_is_a_prompt_error(prompt_dir: Path) -> None:
 def test_answer_prompt_reads_delimited_passages_before_the_question() -> None:
     context = format_passages([Source(source="a.md", text="Alpha.\nBeta.", score=0.9)])
     system, human = load_prompt("answer").format_messages(context=context, question="q?")
-    assert "<document>[1] Alpha. Beta.</document>" in human.content
-    assert human.content.index("<document>") < human.content.index("Question: q?")  # cached prefix
-    assert "between <document> and </document>" in system.content
+    assert "\n[1] Alpha. Beta.\n" in human.content  # one line per passage
+    assert human.content.index("[1] ") < human.content.index("Question: q?")  # cached prefix
+    assert "one line quoted from the user's files" in system.content
