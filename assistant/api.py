@@ -12,6 +12,7 @@ from langchain_core.language_models import BaseChatModel
 
 from assistant import llms
 from assistant.chain import Answer, History, RagChain
+from assistant.decision import load_calibration
 from assistant.errors import EmptyIndexError, EmptyQuestionError
 from assistant.retrieval import Retriever, Source
 from assistant.settings import Settings
@@ -118,8 +119,10 @@ class Assistant:
     @property
     def chain(self) -> RagChain:
         if self._chain is None:
-            self._chain = RagChain(self.llm, self._retriever(self.settings.k),
-                                   self.settings.min_relevance, self.settings.context_tokens)
+            s = self.settings
+            calibration = load_calibration() if s.decision == "calibrated" else None
+            self._chain = RagChain(self.llm, self._retriever(s.k), s.min_relevance,
+                                   s.context_tokens, calibration, s.answer_threshold)
         return self._chain
 
     def with_settings(self, **changes: object) -> Assistant:

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable
 
 from assistant import grounding
+from assistant.decision import (
+    Calibration,
+    first_top_logprobs,
+    sentinel_mass,
+    token_logprobs,
+    yes_share,
+)
 from assistant.injection import neutralise, screen
 from assistant.packing import pack
 from assistant.retrieval import Retriever, Source
@@ -47,8 +55,11 @@ class Answer:
     refused: bool = False
     question: str = ""  # the standalone question actually used for retrieval
     citations: list[int] = field(default_factory=list)
-    reason: str = ""  # why it was refused: no-passages | model-refused | unsupported
+    reason: str = ""  # why it was refused: no-passages | model-refused | unsupported | unsure
     timings: dict[str, float] = field(default_factory=dict)
+    signals: dict[str, float] = field(default_factory=dict)  # what the decision weighed
+    score: float | None = None  # the decision's P(right answer), when it was calibrated
+    draft: str = ""  # the model's answer before the decision (kept when it was withheld)
 
     @property
     def cited_sources(self) -> list[Source]:
@@ -87,8 +98,21 @@ def follow_up_wordings(question: str, history: History) -> list[str]:
     return [f"{history[-1][0]} {question}"] if history else []
 
 
+UNSURE = "Your documents don't seem to state the answer to this question, so I won't guess."
+# The check asked after a draft; its prompt repeats the answer prompt, so llama.cpp reuses the
+# cached passages and reads only the draft and this line.
+CHECK = "Do the passages state that answer? Reply yes or no."
+# The first-token ban that makes the model answer when the decision wants a draft anyway.
+NO_SENTINEL = [["NOT", False], [" NOT", False], ["Not", False]]
+
+
 class RagChain:
-    """Answers questions from a retriever, streaming text, ending with an `Answer`."""
+    """Answers questions from a retriever, streaming text, ending with an `Answer`.
+
+    With a `calibration` and a model that reports token probabilities (llama.cpp), the
+    answer-or-refuse decision is one fitted score over signals (`assistant.decision`), refusing
+    below `threshold`; otherwise the hand-written grounding rules decide.
+    """
 
     def __init__(
         self,
@@ -96,12 +120,21 @@ class RagChain:
         retriever: BaseRetriever,
         min_relevance: float,
         context_tokens: int = 0,
+        calibration: Calibration | None = None,
+        threshold: float | None = None,
     ) -> None:
         self.retriever = retriever
         self.min_relevance = min_relevance
         self.context_tokens = context_tokens
         self.condense = text_chain("condense", llm)
         self.answer = text_chain("answer", llm)
+        self.calibration = calibration if getattr(llm, "_llm_type", "") == "llamacpp" else None
+        self.threshold = (threshold if threshold is not None
+                          else calibration.threshold if calibration else 0.5)
+        prompt = load_prompt("answer")
+        self.prompt, self.llm = prompt, llm
+        self.probed = prompt | llm.bind(logprobs=True, top_logprobs=10)
+        self.forced = prompt | llm.bind(logprobs=True, top_logprobs=10, logit_bias=NO_SENTINEL)
 
     def standalone(self, question: str, history: History) -> str:
         """The follow-up rewritten with the history; the question itself without history."""
@@ -162,20 +195,78 @@ class RagChain:
         if not passages:
             yield Answer(NO_PASSAGES, [], True, query, reason="no-passages", timings=timings)
             return
+        inputs = {"context": format_passages(passages), "question": query}
+        signals = {**retrieval_signals(passages), "greedy_refused": 0.0}
+        runnable = self.probed if self.calibration else self.answer
+        draft = yield from self._draft(runnable, inputs, started, timings, signals)
+        if self.calibration and (not draft.strip() or grounding.is_refusal(draft)):
+            signals["greedy_refused"] = 1.0
+            if self.calibration.best_case(signals) >= self.threshold:
+                forced: dict[str, float] = {}
+                draft = yield from self._draft(self.forced, inputs, started, timings, forced)
+                signals.update({k: v for k, v in forced.items() if k != "p_refuse"})
+        timings["total_s"] = time.perf_counter() - started
+        if self.calibration:
+            yield self.decide(draft, passages, query, timings, signals, inputs)
+        else:
+            yield self.verify(draft, passages, query, timings)
 
+    def _draft(self, runnable: Runnable, inputs: dict[str, str], started: float,
+               timings: dict[str, float], signals: dict[str, float]
+               ) -> Generator[str, None, str]:
+        """Stream the model's draft, holding it back while it could still be the refusal
+        sentinel; record the first token's sentinel probability in `signals`."""
         draft = ""
-        released = False  # text is held back while it could still be the refusal sentinel
-        for piece in self.answer.stream({"context": format_passages(passages), "question": query}):
+        released = False
+        logprobs: list[float] = []
+        for chunk in runnable.stream(inputs):
+            piece = chunk if isinstance(chunk, str) else str(chunk.content)
             if not draft:
-                timings["first_token_s"] = time.perf_counter() - started
+                timings.setdefault("first_token_s", time.perf_counter() - started)
+            if not isinstance(chunk, str):
+                logprobs.extend(token_logprobs(chunk.response_metadata))
+                top = first_top_logprobs(chunk.response_metadata)
+                if top is not None and "p_refuse" not in signals:
+                    signals["p_refuse"] = sentinel_mass(top, grounding.SENTINEL)
             draft += piece
             if released:
                 yield piece
             elif not _may_become_sentinel(draft):
                 released = True
                 yield draft
-        timings["total_s"] = time.perf_counter() - started
-        yield self.verify(draft, passages, query, timings)
+        if logprobs:  # how sure the model was of the words it wrote
+            signals["mean_logprob"] = sum(logprobs) / len(logprobs)
+            signals["min_logprob"] = min(logprobs)
+        return draft
+
+    def check(self, inputs: dict[str, str], draft: str) -> float:
+        """The model's P(yes) that the passages state `draft` (one token, prefix cached)."""
+        messages = [*self.prompt.format_messages(**inputs), AIMessage(content=draft),
+                    HumanMessage(content=CHECK)]
+        reply = self.llm.invoke(messages, max_tokens=1, logprobs=True, top_logprobs=10)
+        top = first_top_logprobs(reply.response_metadata)
+        return yes_share(top) if top is not None else 0.5
+
+    def decide(self, draft: str, sources: list[Source], query: str, timings: dict[str, float],
+               signals: dict[str, float], inputs: dict[str, str]) -> Answer:
+        """Answer or refuse by the calibrated score over the signals and the draft."""
+        assert self.calibration is not None
+        text = grounding.strip_invalid_citations(draft.strip(), len(sources))
+        by_score = sorted(sources, key=lambda s: s.score, reverse=True)
+        if not text or grounding.is_refusal(text):
+            return Answer(MODEL_REFUSED, by_score, True, query, reason="model-refused",
+                          timings=timings, signals=signals, draft=draft)
+        signals.update(draft_signals(text, [s.text for s in sources], query))
+        if "verify_yes" in self.calibration.weights:
+            started = time.perf_counter()
+            signals["verify_yes"] = self.check(inputs, draft)
+            timings["check_s"] = time.perf_counter() - started
+        score = self.calibration.score(signals)
+        if score < self.threshold:
+            return Answer(UNSURE, by_score, True, query, reason="unsure", timings=timings,
+                          signals=signals, score=score, draft=draft)
+        answer = self.cite(text, sources, query, timings)
+        return replace(answer, signals=signals, score=score, draft=draft)
 
     def verify(
         self, draft: str, sources: list[Source], query: str, timings: dict[str, float]
@@ -194,6 +285,12 @@ class RagChain:
             ))
             return Answer(UNSUPPORTED.format(facts=facts), by_score, True, query,
                           reason="unsupported", timings=timings)
+        return self.cite(text, sources, query, timings)
+
+    def cite(self, text: str, sources: list[Source], query: str,
+             timings: dict[str, float]) -> Answer:
+        """The answer with its markers repaired and renumbered in citation order."""
+        passages = [s.text for s in sources]
         text = grounding.repair_citations(text, passages)
         cited = grounding.citations(text, len(sources))
         if not cited:  # the model forgot its markers: cite the passage that backs it best
@@ -206,6 +303,21 @@ class RagChain:
         text = grounding.renumber(text, {old: new for new, old in enumerate(order, start=1)})
         return Answer(text, [sources[i - 1] for i in order], False, query,
                       citations=list(range(1, len(cited) + 1)), timings=timings)
+
+
+def retrieval_signals(sources: list[Source]) -> dict[str, float]:
+    """The best passage's similarity and its margin over the second best."""
+    scores = sorted((s.score for s in sources), reverse=True)
+    return {"best_score": scores[0],
+            "margin": scores[0] - scores[1] if len(scores) > 1 else scores[0]}
+
+
+def draft_signals(text: str, passages: list[str], query: str) -> dict[str, float]:
+    """Signals read from the draft against the passages and the question."""
+    return {
+        "unsupported": float(len(grounding.unsupported_facts(text, passages, query))),
+        "echoed": float(len(grounding.echoed_terms(text, passages, query))),
+    }
 
 
 def _may_become_sentinel(draft: str) -> bool:

@@ -19,6 +19,9 @@ _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
 _servers: dict[tuple[str, int, int], Any] = {}
 _servers_lock = threading.Lock()
 _DONE = object()
+# Request fields a caller may bind (`llm.bind(logprobs=True, top_logprobs=10)`); llama.cpp's
+# `logit_bias` takes [[token text or id, bias or false], ...], false meaning never.
+_PASSED = ("logprobs", "top_logprobs", "logit_bias")
 
 
 def _server(path: str, n_ctx: int, threads: int) -> tuple[Any, threading.Lock]:
@@ -66,6 +69,9 @@ class ChatLlamaCpp(BaseChatModel):
         }
         if stop:
             body["stop"] = stop
+        for name in _PASSED:  # token probabilities and bans, when the caller binds them
+            if name in kwargs:
+                body[name] = kwargs[name]
         return body
 
     def _load(self) -> tuple[Any, threading.Lock]:
@@ -84,8 +90,10 @@ class ChatLlamaCpp(BaseChatModel):
         if "error" in reply:
             raise ModelCallError(f"llama.cpp failed: {reply['error']}", fix="see the log above")
         usage = reply.get("usage", {})
+        choice = reply["choices"][0]
         message = AIMessage(
-            content=reply["choices"][0]["message"].get("content") or "",
+            content=choice["message"].get("content") or "",
+            response_metadata={"logprobs": choice["logprobs"]} if choice.get("logprobs") else {},
             usage_metadata={
                 "input_tokens": usage.get("prompt_tokens", 0),
                 "output_tokens": usage.get("completion_tokens", 0),
@@ -123,7 +131,11 @@ class ChatLlamaCpp(BaseChatModel):
             for choice in item.get("choices", []):
                 text = choice.get("delta", {}).get("content")
                 if text:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    logprobs = choice.get("logprobs")
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(
+                        content=text,
+                        response_metadata={"logprobs": logprobs} if logprobs else {},
+                    ))
                     if run_manager:
                         run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk

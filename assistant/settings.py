@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     min_relevance: float = Field(
         0.2, description="Cosine similarity under which a passage counts as unrelated"
     )
+    decision: Literal["calibrated", "rules"] = Field(
+        "calibrated", description="Answer or refuse by the fitted score (llama.cpp models; "
+        "others use the rules), or by the hand-written grounding rules"
+    )
+    answer_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Score under which the answer is withheld; None = "
+        "the fitted default (higher refuses more)"
+    )
     retrieval: Literal["hybrid", "dense", "lexical"] = Field(
         "hybrid", description="Search: BM25 and vectors fused (hybrid), vectors or BM25 alone"
     )

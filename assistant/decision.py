@@ -1,0 +1,110 @@
+"""The answer-or-refuse decision: signals from the model and the passages, one fitted score.
+
+Signals, each a float (computed by the chain, attached to every `Answer` as `signals`):
+
+    p_refuse     probability the answer model gives the refusal sentinel at its first token
+    verify_yes   P(yes) when the model is asked whether the passages state its draft
+    best_score   cosine similarity of the best passage; margin: best minus the second best
+    unsupported  names and numbers of the draft in neither the passages nor the question
+    echoed       question terms the draft repeats that no passage uses
+    typed        the draft holds what the question asks for (a year, a number, a name...)
+
+`Calibration.score` is a logistic model over them, P(answering gives a right answer), fitted on
+development data by `evals/calibrate.py` and stored in `assistant/calibration.json`; the chain
+answers when the score reaches the threshold (a setting) and refuses otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+def _probabilities(top: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]]:
+    return [(str(t.get("token", "")), math.exp(float(t.get("logprob", -100.0)))) for t in top]
+
+
+def sentinel_mass(top: Sequence[Mapping[str, Any]], sentinel: str) -> float:
+    """The probability of the first-token candidates that start the refusal sentinel.
+
+    `top` is one position's `top_logprobs` (OpenAI's format). A candidate counts when it is a
+    whole word of the sentinel's start ("NOT", " Not"), so "No" (a yes/no answer) does not.
+    """
+    first = sentinel.split()[0].upper()
+    return min(1.0, sum(p for token, p in _probabilities(top)
+                        if token.strip().upper() in (first, sentinel.upper())))
+
+
+def yes_share(top: Sequence[Mapping[str, Any]]) -> float:
+    """P(yes) / (P(yes) + P(no)) over one position's candidates, any case; 0.5 when neither."""
+    yes = no = 0.0
+    for token, p in _probabilities(top):
+        word = token.strip().lower()
+        if word == "yes":
+            yes += p
+        elif word == "no":
+            no += p
+    return yes / (yes + no) if yes + no > 0 else 0.5
+
+
+def first_top_logprobs(metadata: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The first position's `top_logprobs` in a message's response metadata, if it has any."""
+    content = (metadata.get("logprobs") or {}).get("content") or []
+    return content[0].get("top_logprobs") or [content[0]] if content else None
+
+
+def token_logprobs(metadata: Mapping[str, Any]) -> list[float]:
+    """The log probabilities of the tokens a chunk's response metadata reports."""
+    content = (metadata.get("logprobs") or {}).get("content") or []
+    return [float(t["logprob"]) for t in content if "logprob" in t]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A logistic model over signals: weights, a bias and the default threshold.
+
+    `ranges` holds each signal's (best, worst) value for the score's bound before a draft
+    exists: a signal that is not known yet is taken at its most favourable value.
+    """
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    about: str = ""
+
+    def score(self, signals: Mapping[str, float]) -> float:
+        """P(right answer) for these signals; a signal missing from `signals` counts as 0."""
+        z = self.bias + sum(w * float(signals.get(name, 0.0)) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def best_case(self, known: Mapping[str, float]) -> float:
+        """The highest score reachable given the `known` signals, the others at their best."""
+        signals = dict(known)
+        for name, weight in self.weights.items():
+            if name not in signals:
+                low, high = self.ranges.get(name, (0.0, 1.0))
+                signals[name] = high if weight > 0 else low
+        return self.score(signals)
+
+    def to_json(self) -> str:
+        return json.dumps({"weights": self.weights, "bias": self.bias,
+                           "threshold": self.threshold,
+                           "ranges": {k: list(v) for k, v in self.ranges.items()},
+                           "about": self.about}, indent=2) + "\n"
+
+
+def load_calibration(path: Path = CALIBRATION) -> Calibration:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return Calibration(
+        weights={k: float(v) for k, v in raw["weights"].items()}, bias=float(raw["bias"]),
+        threshold=float(raw["threshold"]),
+        ranges={k: (float(v[0]), float(v[1])) for k, v in raw.get("ranges", {}).items()},
+        about=str(raw.get("about", "")),
+    )

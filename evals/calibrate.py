@@ -1,0 +1,227 @@
+"""Fit the answer-or-refuse decision: collect signals on development data, fit, report.
+
+    python -m evals.calibrate collect OUT.jsonl [--squad N] [--news N] [--golden]
+    python -m evals.calibrate fit OUT.jsonl... [--write] [--signals a,b,c]
+
+`collect` asks every case with the calibrated decision switched off (threshold 0: the model
+always drafts an answer, even where it would have refused) and writes one line per case: its
+signals, its draft, whether that draft is right, whether the case is answerable and its split.
+`fit` fits a logistic model on the dev split, prints answered-right / refused-right at several
+thresholds on the test split, and with `--write` stores it as `assistant/calibration.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant import Settings
+from assistant.decision import CALIBRATION, Calibration
+from evals import scorers
+from evals.adapters import load_squad
+from evals.cases import BUILTIN, Case, Dataset, load_cases
+from evals.runner import eval_assistant, ingest_corpus
+
+SIGNALS = ["p_refuse", "greedy_refused", "verify_yes", "best_score", "margin", "unsupported",
+           "echoed", "mean_logprob", "min_logprob"]
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+
+
+def split_of(case_id: str) -> str:
+    """dev or test, stably by a hash of the case id."""
+    return "dev" if hashlib.sha1(case_id.encode()).digest()[0] % 2 == 0 else "test"
+
+
+def right(case: Case, text: str) -> bool:
+    """The draft answers the case: a yes/no case by its first word, others by containment."""
+    if case.unanswerable:
+        return False
+    if len(case.answers) == 1 and case.answers[0].lower() in ("yes", "no"):
+        words = scorers.normalize(text).split()
+        return bool(words) and words[0] == case.answers[0].lower()
+    return scorers.answer_match(text, case.answers, case.all)
+
+
+def _news(root: Path, corpus: Path) -> Dataset:
+    """MultiHop-RAG news: one file per evidence fact, its source, title and date on top."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    for line in (root / "evidence_facts.jsonl").open(encoding="utf-8"):
+        fact = json.loads(line)
+        head = f"{fact['source']}: {fact['title']} ({fact['published_at'][:10]})"
+        (corpus / f"{fact['fact_id']}.txt").write_text(f"{head}\n\n{fact['fact']}\n")
+    cases = []
+    for line in (root / "questions.jsonl").open(encoding="utf-8"):
+        q = json.loads(line)
+        null = q["question_type"] == "null_query"
+        cases.append(Case(id=f"news-{q['id']}", question=q["question"],
+                          answers=() if null else (q["answer"],), unanswerable=null,
+                          kind=q["question_type"]))
+    return Dataset("news", cases, [corpus])
+
+
+def _spread(cases: list[Case], n: int) -> list[Case]:
+    """n cases spread over the list, as many dev as test."""
+    picked: list[Case] = []
+    for split in ("dev", "test"):
+        pool = [c for c in cases if split_of(c.id) == split]
+        step = max(1, len(pool) // max(1, n // 2))
+        picked += pool[::step][: n // 2]
+    return picked
+
+
+def collect(out: Path, datasets: list[Dataset], workdir: Path) -> None:
+    collecting = Calibration(weights={s: 0.0 for s in SIGNALS}, bias=0.0, threshold=0.0)
+    with out.open("a", encoding="utf-8") as sink:
+        for dataset in datasets:
+            with eval_assistant(Settings(), workdir / f"index-{dataset.name}") as assistant:
+                ingest_corpus(assistant, dataset)
+                chain = assistant.chain
+                chain.calibration, chain.threshold = collecting, 0.0
+                for n, case in enumerate(dataset.cases, 1):
+                    answer = assistant.ask(case.question, history=list(case.history))
+                    row = {"dataset": dataset.name, "id": case.id, "split": split_of(case.id),
+                           "answerable": case.answerable, "kind": case.kind,
+                           "question": case.question, "answers": list(case.answers),
+                           "draft": answer.draft or answer.text, "reason": answer.reason,
+                           "right": right(case, answer.draft or answer.text),
+                           "signals": answer.signals, "seconds": answer.timings.get("total_s"),
+                           "query": answer.question, "passages": [s.text for s in answer.sources]}
+                    sink.write(json.dumps(row) + "\n")
+                    sink.flush()
+                    print(f"{dataset.name} {n}/{len(dataset.cases)} right={row['right']} "
+                          f"{json.dumps(answer.signals)}", file=sys.stderr)
+
+
+def _matrix(rows: Sequence[dict[str, Any]], names: list[str]) -> np.ndarray:
+    return np.array([[float(r["signals"].get(n, 0.0)) for n in names] for r in rows])
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, float]:
+    """Weights and bias by Newton's method with an L2 penalty on the weights."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    penalty = np.eye(xb.shape[1]) * l2
+    penalty[-1, -1] = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-np.clip(xb @ w, -60, 60)))
+        grad = xb.T @ (p - y) + penalty @ w
+        hess = xb.T @ (xb * (p * (1 - p))[:, None]) + penalty + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def outcomes(rows: Iterable[dict[str, Any]], scores: Iterable[float], threshold: float
+             ) -> dict[str, float]:
+    """Answered right (answerable), refused (unanswerable) and overall right at a threshold."""
+    ans = una = ans_right = una_refused = 0
+    for row, score in zip(rows, scores, strict=True):
+        answered = score >= threshold
+        if row["answerable"]:
+            ans += 1
+            ans_right += answered and row["right"]
+        else:
+            una += 1
+            una_refused += not answered
+    return {"answered_right": ans_right / max(1, ans), "refused_right": una_refused / max(1, una),
+            "n_answerable": ans, "n_unanswerable": una}
+
+
+def fit(paths: list[Path], names: list[str], write: bool) -> Calibration:
+    rows = [json.loads(line) for p in paths for line in p.open(encoding="utf-8") if line.strip()]
+    rows = [r for r in rows if r["signals"]]  # no-passages cases never reach the decision
+    dev = [r for r in rows if r["split"] == "dev"]
+    test = [r for r in rows if r["split"] == "test"]
+    weights, bias = fit_logistic(_matrix(dev, names), np.array([float(r["right"]) for r in dev]))
+    ranges = {n: (float(_matrix(rows, [n]).min()), float(_matrix(rows, [n]).max()))
+              for n in names}
+    model = Calibration(dict(zip(names, map(float, weights), strict=True)), bias, 0.5, ranges)
+    print(f"fitted on {len(dev)} dev rows: " +
+          ", ".join(f"{n} {w:+.2f}" for n, w in model.weights.items()) + f", bias {bias:+.2f}")
+    table(model, dev, test)
+    if write:
+        chosen = choose_threshold(model, dev)
+        model = Calibration(model.weights, bias, chosen, ranges,
+                            about=f"fitted by evals/calibrate.py on {len(dev)} dev rows of "
+                            + ", ".join(sorted({r['dataset'] for r in dev})))
+        CALIBRATION.write_text(model.to_json(), encoding="utf-8")
+        print(f"wrote {CALIBRATION} with threshold {chosen:.2f}")
+    return model
+
+
+def balanced(rows: list[dict[str, Any]], model: Calibration, t: float) -> float:
+    """Mean of answered-right and refused-right per dataset, averaged over datasets."""
+    values = []
+    for name in sorted({r["dataset"] for r in rows}):
+        part = [r for r in rows if r["dataset"] == name]
+        o = outcomes(part, [model.score(r["signals"]) for r in part], t)
+        values.append((o["answered_right"] + o["refused_right"]) / 2 if o["n_unanswerable"]
+                      else o["answered_right"])
+    return sum(values) / len(values)
+
+
+def choose_threshold(model: Calibration, dev: list[dict[str, Any]]) -> float:
+    grid = [i / 100 for i in range(5, 96)]
+    return max(grid, key=lambda t: (balanced(dev, model, t), -abs(t - 0.5)))
+
+
+def table(model: Calibration, dev: list[dict[str, Any]], test: list[dict[str, Any]]) -> None:
+    print("| split | dataset | threshold | answered right | unanswerable refused |")
+    print("| --- | --- | --- | --- | --- |")
+    for split, rows in (("dev", dev), ("test", test)):
+        for name in sorted({r["dataset"] for r in rows}):
+            part = [r for r in rows if r["dataset"] == name]
+            scores = [model.score(r["signals"]) for r in part]
+            for t in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+                o = outcomes(part, scores, t)
+                print(f"| {split} | {name} | {t:.1f} | {o['answered_right']:.2f} "
+                      f"(n={o['n_answerable']}) | {o['refused_right']:.2f} "
+                      f"(n={o['n_unanswerable']}) |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.calibrate")
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("collect")
+    c.add_argument("out", type=Path)
+    c.add_argument("--squad", type=int, default=0)
+    c.add_argument("--news", type=int, default=0)
+    c.add_argument("--golden", action="store_true")
+    c.add_argument("--cases", type=Path, action="append", default=[])
+    c.add_argument("--workdir", type=Path, default=Path("/tmp/calibrate"))
+    f = sub.add_parser("fit")
+    f.add_argument("paths", type=Path, nargs="+")
+    f.add_argument("--signals", default=",".join(SIGNALS))
+    f.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "fit":
+        fit(args.paths, args.signals.split(","), args.write)
+        return 0
+    datasets = []
+    if args.golden:
+        path, corpus = BUILTIN["sample_article"]
+        datasets.append(Dataset("sample_article", load_cases(path)[0], corpus))
+    for path in args.cases:
+        cases, corpus = load_cases(path)
+        datasets.append(Dataset(path.stem, cases, corpus))
+    if args.squad:
+        squad = load_squad(BENCH / "squad2_two_articles", args.workdir / "squad-corpus")
+        datasets.append(Dataset(squad.name, _spread(squad.cases, args.squad), squad.corpus))
+    if args.news:
+        news = _news(BENCH / "multihop_news", args.workdir / "news-corpus")
+        datasets.append(Dataset(news.name, _spread(news.cases, args.news), news.corpus))
+    collect(args.out, datasets, args.workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
