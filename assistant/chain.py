@@ -109,7 +109,8 @@ NO_SENTINEL = [["NOT", False], [" NOT", False], ["Not", False]]
 class RagChain:
     """Answers questions from a retriever, streaming text, ending with an `Answer`.
 
-    With a `calibration` and a model that reports token probabilities (llama.cpp), the
+    With a `calibration` and a model that reports token probabilities and takes a token ban
+    (`reports_logprobs`: llama.cpp), the
     answer-or-refuse decision is one fitted score over signals (`assistant.decision`), refusing
     below `threshold`; otherwise the hand-written grounding rules decide.
     """
@@ -128,7 +129,7 @@ class RagChain:
         self.context_tokens = context_tokens
         self.condense = text_chain("condense", llm)
         self.answer = text_chain("answer", llm)
-        self.calibration = calibration if getattr(llm, "_llm_type", "") == "llamacpp" else None
+        self.calibration = calibration if getattr(llm, "reports_logprobs", False) else None
         self.threshold = (threshold if threshold is not None
                           else calibration.threshold if calibration else 0.5)
         prompt = load_prompt("answer")

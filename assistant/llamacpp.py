@@ -50,6 +50,7 @@ class ChatLlamaCpp(BaseChatModel):
     threads: int = 0  # 0 = all cores
     max_tokens: int = 256
     temperature: float = 0.0
+    reports_logprobs: bool = True  # takes logprobs/top_logprobs/logit_bias: the chain calibrates
 
     @property
     def _llm_type(self) -> str:
