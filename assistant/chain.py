@@ -22,7 +22,9 @@ from langchain_core.runnables import Runnable
 from assistant import grounding
 from assistant.decision import (
     Calibration,
+    draft_signals,
     first_top_logprobs,
+    retrieval_signals,
     sentinel_mass,
     token_logprobs,
     yes_share,
@@ -197,7 +199,9 @@ class RagChain:
             yield Answer(NO_PASSAGES, [], True, query, reason="no-passages", timings=timings)
             return
         inputs = {"context": format_passages(passages), "question": query}
-        signals = {**retrieval_signals(passages), "greedy_refused": 0.0}
+        texts = [s.text for s in passages]
+        signals = {**retrieval_signals([s.score for s in passages], texts, query),
+                   "greedy_refused": 0.0}
         runnable = self.probed if self.calibration else self.answer
         draft = yield from self._draft(runnable, inputs, started, timings, signals)
         if self.calibration and (not draft.strip() or grounding.is_refusal(draft)):
@@ -304,21 +308,6 @@ class RagChain:
         text = grounding.renumber(text, {old: new for new, old in enumerate(order, start=1)})
         return Answer(text, [sources[i - 1] for i in order], False, query,
                       citations=list(range(1, len(cited) + 1)), timings=timings)
-
-
-def retrieval_signals(sources: list[Source]) -> dict[str, float]:
-    """The best passage's similarity and its margin over the second best."""
-    scores = sorted((s.score for s in sources), reverse=True)
-    return {"best_score": scores[0],
-            "margin": scores[0] - scores[1] if len(scores) > 1 else scores[0]}
-
-
-def draft_signals(text: str, passages: list[str], query: str) -> dict[str, float]:
-    """Signals read from the draft against the passages and the question."""
-    return {
-        "unsupported": float(len(grounding.unsupported_facts(text, passages, query))),
-        "echoed": float(len(grounding.echoed_terms(text, passages, query))),
-    }
 
 
 def _may_become_sentinel(draft: str) -> bool:

@@ -23,7 +23,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant import grounding
+
 CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+def retrieval_signals(scores: Sequence[float], passages: Sequence[str],
+                      question: str) -> dict[str, float]:
+    """What is known before the model runs: the best passage's similarity, its margin over the
+    second, and the question's subject words that no passage uses (even inflected)."""
+    ranked = sorted(scores, reverse=True)
+    stems = grounding.stems(list(passages))
+    asked = grounding.content_words(question)
+    return {"best_score": ranked[0],
+            "margin": ranked[0] - ranked[1] if len(ranked) > 1 else ranked[0],
+            "uncovered": float(sum(grounding.stem(w) not in stems for w in asked))}
+
+
+def draft_signals(text: str, passages: Sequence[str], question: str) -> dict[str, float]:
+    """What the draft shows against the passages and the question: its names and numbers
+    that neither holds, question terms it repeats that no passage uses, and the share of its
+    own subject words (not the question's) that no passage uses."""
+    passages = list(passages)
+    stems, asked = grounding.stems(passages), grounding.stems([question])
+    own = [w for w in grounding.content_words(text) if grounding.stem(w) not in asked]
+    return {
+        "unsupported": float(len(grounding.unsupported_facts(text, passages, question))),
+        "echoed": float(len(grounding.echoed_terms(text, passages, question))),
+        "novel": sum(grounding.stem(w) not in stems for w in own) / len(own) if own else 0.0,
+    }
 
 
 def _probabilities(top: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]]:

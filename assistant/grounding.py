@@ -154,15 +154,15 @@ def unsupported_facts(answer: str, passages: list[str], question: str) -> list[s
     return sorted(numbers - known_numbers) + sorted(names - known_words)
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     return word[: min(6, max(4, len(word) - 3))]
 
 
-def _stems(texts: list[str]) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(" ".join(texts).lower())}
+def stems(texts: list[str]) -> set[str]:
+    return {stem(w) for w in _WORD.findall(" ".join(texts).lower())}
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
     """Lower-cased words that can carry a subject: not short, numeric, common or functional."""
     return {
         w for w in _WORD.findall(text.lower())
@@ -176,17 +176,17 @@ def echoed_terms(answer: str, passages: list[str], question: str) -> list[str]:
     "What was Nvidia's revenue?" answered "Nvidia's revenue was $5.5 billion" when the passages
     never mention revenue: the answer pins the question's subject on an unrelated fact.
     """
-    stems = _stems(passages)
-    asked = _content_words(question) & _content_words(answer)
-    return sorted(w for w in asked if _stem(w) not in stems)
+    known = stems(passages)
+    asked = content_words(question) & content_words(answer)
+    return sorted(w for w in asked if stem(w) not in known)
 
 
 def drawn_terms(answer: str, passages: list[str], question: str) -> list[str]:
     """Content words of the answer that come from the passages and not from the question."""
-    from_passages, from_question = _stems(passages), _stems([question])
+    from_passages, from_question = stems(passages), stems([question])
     return sorted(
-        w for w in _content_words(answer)
-        if _stem(w) in from_passages and _stem(w) not in from_question
+        w for w in content_words(answer)
+        if stem(w) in from_passages and stem(w) not in from_question
     )
 
 

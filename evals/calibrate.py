@@ -22,15 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from assistant import Settings
-from assistant.decision import CALIBRATION, Calibration
+from assistant import Settings, grounding
+from assistant.decision import CALIBRATION, Calibration, draft_signals, retrieval_signals
 from evals import scorers
 from evals.adapters import load_squad
 from evals.cases import BUILTIN, Case, Dataset, load_cases
 from evals.runner import eval_assistant, ingest_corpus
 
-SIGNALS = ["p_refuse", "greedy_refused", "verify_yes", "best_score", "margin", "unsupported",
-           "echoed", "mean_logprob", "min_logprob"]
+SIGNALS = ["p_refuse", "greedy_refused", "verify_yes", "best_score", "margin", "uncovered",
+           "unsupported", "echoed", "novel", "mean_logprob", "min_logprob"]
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
 
@@ -99,6 +99,21 @@ def collect(out: Path, datasets: list[Dataset], workdir: Path) -> None:
                           f"{json.dumps(answer.signals)}", file=sys.stderr)
 
 
+def refresh(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its text signals recomputed by the current code (they need no model), and
+    the old rule-based decision on the same draft (`rules_refused`)."""
+    signals = dict(row["signals"])
+    passages, query, draft = row.get("passages") or [], row.get("query", ""), row["draft"]
+    if passages and signals:
+        text = grounding.strip_invalid_citations(draft.strip(), len(passages))
+        retrieval = retrieval_signals([signals["best_score"]], passages, query)
+        signals["uncovered"] = retrieval["uncovered"]
+        signals.update(draft_signals(text, passages, query))
+        row["rules_refused"] = bool(signals.get("greedy_refused")) or grounding.is_refusal(
+            text) or grounding.is_ungrounded(text, passages, query)
+    return {**row, "signals": signals}
+
+
 def _matrix(rows: Sequence[dict[str, Any]], names: list[str]) -> np.ndarray:
     return np.array([[float(r["signals"].get(n, 0.0)) for n in names] for r in rows])
 
@@ -136,9 +151,14 @@ def outcomes(rows: Iterable[dict[str, Any]], scores: Iterable[float], threshold:
             "n_answerable": ans, "n_unanswerable": una}
 
 
-def fit(paths: list[Path], names: list[str], write: bool) -> Calibration:
+def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
+    """Collected rows that reached the decision (no-passages cases never do), refreshed."""
     rows = [json.loads(line) for p in paths for line in p.open(encoding="utf-8") if line.strip()]
-    rows = [r for r in rows if r["signals"]]  # no-passages cases never reach the decision
+    return [refresh(r) for r in rows if r["signals"]]
+
+
+def fit(paths: list[Path], names: list[str], write: bool) -> Calibration:
+    rows = load_rows(paths)
     dev = [r for r in rows if r["split"] == "dev"]
     test = [r for r in rows if r["split"] == "test"]
     weights, bias = fit_logistic(_matrix(dev, names), np.array([float(r["right"]) for r in dev]))
@@ -207,18 +227,18 @@ def main(argv: list[str] | None = None) -> int:
         fit(args.paths, args.signals.split(","), args.write)
         return 0
     datasets = []
-    if args.golden:
-        path, corpus = BUILTIN["sample_article"]
-        datasets.append(Dataset("sample_article", load_cases(path)[0], corpus))
-    for path in args.cases:
-        cases, corpus = load_cases(path)
-        datasets.append(Dataset(path.stem, cases, corpus))
     if args.squad:
         squad = load_squad(BENCH / "squad2_two_articles", args.workdir / "squad-corpus")
         datasets.append(Dataset(squad.name, _spread(squad.cases, args.squad), squad.corpus))
     if args.news:
         news = _news(BENCH / "multihop_news", args.workdir / "news-corpus")
         datasets.append(Dataset(news.name, _spread(news.cases, args.news), news.corpus))
+    for path in args.cases:
+        cases, corpus = load_cases(path)
+        datasets.append(Dataset(path.stem, cases, corpus))
+    if args.golden:
+        path, corpus = BUILTIN["sample_article"]
+        datasets.append(Dataset("sample_article", load_cases(path)[0], corpus))
     collect(args.out, datasets, args.workdir)
     return 0
 
