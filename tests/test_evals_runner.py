@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from langchain_core.language_models import FakeListChatModel
 
 from assistant import Answer, Source
+from evals import report
 from evals.cases import Case
 from evals.judge import Judge
-from evals.runner import CaseResult, dump_line, passed, score_case, signals_of
+from evals.runner import CaseResult, RunResult, dump_line, passed, score_case, signals_of
 
 ARTICLE = "us-chip-export-controls.txt"
 XIAOMI = "Lei Jun said the company will invest 200 billion yuan ($27.8 billion) in R&D."
@@ -130,3 +132,20 @@ def test_judge_asks_the_model_and_maps_its_grades() -> None:
     model = FakeListChatModel(responses=["faithfulness: 4\nrelevance: 5"])
     assert Judge(model).score("Q?", "A [1].", ["passage"]) == {
         "judge_faithfulness": 0.75, "judge_relevance": 1.0}
+
+
+def test_report_counts_both_sides_and_shows_the_short_answer(tmp_path: Path) -> None:
+    asked = Case("a", "How much will Xiaomi invest?", answers=("200 billion",))
+    reply = ShortAnswer("It will invest 200 billion yuan [1].", [Source(ARTICLE, XIAOMI, 0.7)],
+                        citations=[1], short="200 billion yuan")
+    out = Case("o", "Capital?", unanswerable=True)
+    run = RunResult("d", {}, [
+        CaseResult(asked, score_case(asked, [], 4, reply), True, answer=reply.text,
+                   short=reply.short),
+        CaseResult(out, score_case(out, [], 4, answer("It is Sydney [1].")), False),
+    ], "t")
+    assert report.outcomes(run) == (
+        "answerable: 1/1 answered right (0 refused); unanswerable: 0/1 refused")
+    page = report.write_html(tmp_path / "r.html", run, [], "pass", "", []).read_text()
+    assert "(short: 200 billion yuan)" in page and report.outcomes(run) in page
+    assert report.outcomes(RunResult("beir", {}, [], "t")) == ""
