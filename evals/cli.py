@@ -166,7 +166,10 @@ def gate(result: RunResult, args: argparse.Namespace, settings: Settings) -> boo
     for r in comparison.fixed:
         print(f"  fail -> pass  {r.case.id}")
     if comparison.new:
-        print(f"  not in the baseline: {', '.join(comparison.new)}")
+        # a whole benchmark against a baseline of a --limit run would list hundreds of ids
+        more = len(comparison.new) - 10
+        print(f"  not in the baseline: {', '.join(comparison.new[:10])}"
+              + (f" and {more} more" if more > 0 else ""))
 
     if args.update_baseline:
         baselines.record(result.config, result.started,

@@ -248,3 +248,11 @@ def test_split_of_a_beir_folder_is_one_line_error(tmp_path: Path, capsys) -> Non
     assert capsys.readouterr().err == (
         "Error: --split applies to answer datasets, not BEIR folders. "
         "Fix: leave out --split, or use --limit for a smaller run.\n")
+
+
+def test_cases_missing_from_the_baseline_are_listed_briefly(tmp_path: Path, capsys) -> None:
+    assert run_eval(tmp_path, "--update-baseline", "--limit", "2") == 0
+    capsys.readouterr()
+    run_eval(tmp_path)
+    line = next(x for x in capsys.readouterr().out.splitlines() if "not in the baseline" in x)
+    assert line.endswith(" and 42 more") and line.count(", ") == 9  # 54 cases, 2 recorded
