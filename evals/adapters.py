@@ -1,6 +1,7 @@
-"""Public benchmarks as eval datasets: BEIR folders (retrieval) and SQuAD-style files (answers).
+"""Public benchmarks as eval datasets: BEIR folders (retrieval), SQuAD-style files and
+MultiHop-RAG news questions (answers and refusals).
 
-Both write their documents out as one text file each (`<id>.txt`), so the runner ingests them
+Each writes its documents out as one text file each (`<id>.txt`), so the runner ingests them
 like any user folder and a case's expected `sources` are plain file names.
 """
 
@@ -97,3 +98,43 @@ def load_squad(root: Path, corpus_dir: Path, limit: int | None = None) -> Datase
             sources=(source,) if source and not impossible else (),
         ))
     return Dataset(f"squad-{root.name}", cases, [corpus_dir]).limited(limit)
+
+
+NULL_QUERY = "null_query"
+
+
+def news_document(fact: dict[str, Any]) -> str:
+    """One evidence sentence under its article's title, source and date, so that a question
+    naming "The Verge" or a day can find it."""
+    date = str(fact.get("published_at", ""))[:10]
+    return f"{fact['title']}\n{fact['source']}, {date}\n\n{fact['fact']}\n"
+
+
+def load_news(root: Path, corpus_dir: Path, limit: int | None = None) -> Dataset:
+    """A MultiHop-RAG folder (evidence_facts.jsonl, questions.jsonl) as an answer dataset.
+
+    One file per evidence fact, not per article: an article's facts are separate sentences,
+    and with the default 600-character chunks only the first chunk of a longer file would
+    carry the title and source (every fact with its header fits in one chunk). A
+    `null_query` must be refused; "Yes"/"No" answers are scored as yes/no (see
+    `scorers.yes_no_answers`); the case `kind` is the question type.
+    """
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    names: dict[str, str] = {}
+    for fact in _jsonl(root / "evidence_facts.jsonl"):
+        names[fact["fact_id"]] = name = _safe_name(fact["fact_id"])
+        _write(corpus_dir, name, news_document(fact))
+    cases = []
+    for q in _jsonl(root / "questions.jsonl"):
+        null = q["question_type"] == NULL_QUERY
+        answer = str(q.get("answer", "")).strip()
+        missing = [f for f in q.get("evidence_fact_ids", []) if f not in names]
+        if missing:
+            raise EvalError(f"{root}: question {q['id']} cites unknown facts {', '.join(missing)}.",
+                            fix="use the evidence_facts.jsonl that came with the questions")
+        cases.append(Case(
+            id=q["id"], question=q["question"], answers=() if null or not answer else (answer,),
+            unanswerable=null, kind=q["question_type"],
+            sources=tuple(dict.fromkeys(names[f] for f in q.get("evidence_fact_ids", []))),
+        ))
+    return Dataset(f"news-{root.name}", cases, [corpus_dir]).limited(limit)

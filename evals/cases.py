@@ -7,6 +7,7 @@ relative to the file). Adapters for public benchmarks (BEIR, SQuAD) live in `eva
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,18 @@ from ingest.errors import FixableError
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
+SPLITS = ("dev", "test")
 _FIELDS = {"id", "question", "answers", "all", "unanswerable", "history", "sources", "forbidden",
            "kind", "folder", "split"}
 
 
 class EvalError(FixableError):
     """A dataset, baseline or eval option that cannot be used."""
+
+
+def split_of(case_id: str) -> str:
+    """dev or test, fixed by the id's hash (about half each): fit on dev, report on test."""
+    return "dev" if hashlib.sha256(case_id.encode()).digest()[0] % 2 == 0 else "test"
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,11 @@ class Case:
     def answerable(self) -> bool:
         return not self.unanswerable
 
+    @property
+    def part(self) -> str:
+        """The case's split: the one its file names, else the one its id hashes to."""
+        return self.split or split_of(self.id)
+
 
 @dataclass
 class Dataset:
@@ -81,6 +93,15 @@ class Dataset:
         step = len(self.cases) / limit
         picked = [self.cases[int(i * step)] for i in range(limit)]
         return Dataset(self.name, picked, self.corpus, self.retrieval_only)
+
+    def only(self, split: str | None) -> Dataset:
+        """The cases of one split (`dev` or `test`, see `Case.part`); all when None."""
+        if split is None:
+            return self
+        if split not in SPLITS:
+            raise EvalError(f"Unknown split {split!r}.", fix="pass --split dev or --split test")
+        return Dataset(self.name, [c for c in self.cases if c.part == split], self.corpus,
+                       self.retrieval_only)
 
 
 def case_from_dict(raw: Any, where: str) -> Case:

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from assistant import Assistant, Settings
 from evals import report
-from evals.adapters import load_beir, load_squad
+from evals.adapters import load_beir, load_news, load_squad
 from evals.baseline import BASELINES_DIR, BaselineFile
-from evals.cases import BUILTIN, DEFAULT_DATASET, Dataset, EvalError, load_cases
+from evals.cases import BUILTIN, DEFAULT_DATASET, SPLITS, Dataset, EvalError, load_cases
 from evals.gate import compare_run
 from evals.judge import Judge
-from evals.runner import CaseResult, RunResult, eval_assistant, ingest_corpus, run
+from evals.runner import CaseResult, RunResult, dump_line, eval_assistant, ingest_corpus, run
 
 DEFAULT_DATASETS = [DEFAULT_DATASET, "injection"]
 
@@ -31,9 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Run eval datasets with the configured models, compare every metric with the committed "
         "baseline and exit 1 on a regression.")
     parser.add_argument(
-        "--dataset", action="append", metavar="NAME|PATH|beir:PATH|squad:PATH",
+        "--dataset", action="append", metavar="NAME|PATH|beir:PATH|squad:PATH|news:PATH",
         help=f"what to run (repeatable): a bundled set ({', '.join(BUILTIN)}), a .jsonl/.yaml "
-        "case file, a BEIR folder or a SQuAD-style folder; "
+        "case file, a BEIR folder, a SQuAD-style folder or a MultiHop-RAG news folder; "
         f"default: {' and '.join(DEFAULT_DATASETS)}")
     parser.add_argument("--corpus", action="append", type=Path, metavar="PATH",
                         help="files or folders a case file's questions are about (repeatable)")
@@ -43,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="record this run as the baseline for its configuration")
     parser.add_argument("--limit", type=int, metavar="N",
                         help="run an evenly spread subset of N cases")
+    parser.add_argument("--split", choices=SPLITS,
+                        help="answer datasets: only the dev or the test half of the cases "
+                        "(fixed by a hash of the case id; default: all)")
+    parser.add_argument("--dump", type=Path, metavar="PATH",
+                        help="write one JSON line per case (id, split, answerable, matched, "
+                        "refused, reason, the answer's signals) to PATH")
     parser.add_argument("--max-docs", type=int, metavar="N",
                         help="BEIR: ingest only the judged documents of the cases plus N others")
     parser.add_argument("--tolerance", type=float, metavar="X",
@@ -56,9 +64,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_dataset(spec: str, args: argparse.Namespace, workdir: Path) -> Dataset:
-    """A dataset from its name, its file or a `beir:`/`squad:` folder (written into `workdir`)."""
+    """A dataset from its name, its file or a `beir:`/`squad:`/`news:` folder (written into
+    `workdir`), cut to `--split` and then `--limit`."""
     kind, _, rest = spec.partition(":")
-    if kind in ("beir", "squad") and rest:
+    if kind in ("beir", "squad", "news") and rest:
         root = Path(rest).expanduser()
         if not root.is_dir():
             raise EvalError(f"No benchmark folder at {root}.", fix=f"pass {kind}:PATH to a folder")
@@ -66,15 +75,21 @@ def load_dataset(spec: str, args: argparse.Namespace, workdir: Path) -> Dataset:
         docs = f"-docs{args.max_docs}" if kind == "beir" and args.max_docs is not None else ""
         corpus = workdir / f"{kind}-{root.name}{docs}-corpus"
         if kind == "beir":
+            if args.split:
+                raise EvalError("--split applies to answer datasets, not BEIR folders.",
+                                fix="leave out --split, or use --limit for a smaller run")
             return load_beir(root, corpus, limit=args.limit, max_docs=args.max_docs)
-        return load_squad(root, corpus, limit=args.limit)
+        loader = load_squad if kind == "squad" else load_news
+        return loader(root, corpus).only(args.split).limited(args.limit)
     if spec in BUILTIN:
         path, corpus_paths = BUILTIN[spec]
         cases, _ = load_cases(path)
-        return Dataset(spec, cases, args.corpus or corpus_paths).limited(args.limit)
-    path = Path(spec).expanduser()
-    cases, corpus_paths = load_cases(path)
-    return Dataset(path.stem, cases, args.corpus or corpus_paths).limited(args.limit)
+        dataset = Dataset(spec, cases, args.corpus or corpus_paths)
+    else:
+        path = Path(spec).expanduser()
+        cases, corpus_paths = load_cases(path)
+        dataset = Dataset(path.stem, cases, args.corpus or corpus_paths)
+    return dataset.only(args.split).limited(args.limit)
 
 
 def evaluate(args: argparse.Namespace, settings: Settings) -> int:
@@ -89,6 +104,7 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     with contextlib.ExitStack() as stack:
         keep = args.keep_index.expanduser() if args.keep_index else None
         workdir = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="eval-")))
+        dump = stack.enter_context(_open_dump(args.dump))
         for spec in specs:
             dataset = load_dataset(spec, args, workdir)
             index = keep / dataset.name if keep else None
@@ -97,18 +113,36 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
                   flush=True)
             with eval_assistant(settings, index) as assistant:
                 ingest_corpus(assistant, dataset)
-                result = run(assistant, dataset, judge, on_case=_progress(len(dataset.cases)))
+                result = run(assistant, dataset, judge,
+                             on_case=_progress(len(dataset.cases), dataset.name, dump))
             failures += not gate(result, args, settings)
     return 1 if failures else 0
 
 
-def _progress(total: int) -> Callable[[int, CaseResult], None]:
-    """Print every case of a small run; of a large one, failures and every 25th case."""
+@contextlib.contextmanager
+def _open_dump(path: Path | None) -> Iterator[TextIO | None]:
+    """The `--dump` file, emptied at the start of the run (None without `--dump`)."""
+    if path is None:
+        yield None
+        return
+    path = path.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        yield handle
+
+
+def _progress(total: int, dataset: str = "",
+              dump: TextIO | None = None) -> Callable[[int, CaseResult], None]:
+    """Print every case of a small run; of a large one, failures and every 25th case. Each
+    case goes to the dump as it finishes, so a long run stopped early keeps what it did."""
     every = 1 if total <= 100 else 25
 
     def show(index: int, result: CaseResult) -> None:
         if index % every == 0 or not result.passed:
             print(report.case_line(index, total, result), flush=True)
+        if dump is not None:
+            dump.write(json.dumps(dump_line(dataset, result), ensure_ascii=False) + "\n")
+            dump.flush()
 
     return show
 
@@ -125,12 +159,17 @@ def gate(result: RunResult, args: argparse.Namespace, settings: Settings) -> boo
     print(report.table(comparison.changes))
     passes = sum(r.passed for r in result.results)
     print(f"{passes}/{len(result.results)} cases passed in {result.seconds:.0f} s.")
+    if report.outcomes(result):
+        print(f"  {report.outcomes(result)}")
     for r in comparison.flipped:
         print(f"  pass -> FAIL  {r.case.id}: {r.case.question!r} -> {' '.join(r.answer.split())!r}")
     for r in comparison.fixed:
         print(f"  fail -> pass  {r.case.id}")
     if comparison.new:
-        print(f"  not in the baseline: {', '.join(comparison.new)}")
+        # a whole benchmark against a baseline of a --limit run would list hundreds of ids
+        more = len(comparison.new) - 10
+        print(f"  not in the baseline: {', '.join(comparison.new[:10])}"
+              + (f" and {more} more" if more > 0 else ""))
 
     if args.update_baseline:
         baselines.record(result.config, result.started,

@@ -38,6 +38,32 @@ def table(changes: Sequence[Change]) -> str:
     return "\n".join(lines)
 
 
+def _count(run: RunResult, metric: str) -> tuple[int, int]:
+    """(cases scoring 1, cases the metric applies to)."""
+    got = [r.scores[metric] for r in run.results if r.scores.get(metric) is not None]
+    return sum(v == 1.0 for v in got), len(got)
+
+
+def outcomes(run: RunResult) -> str:
+    """Answered right of the answerable cases and refused of the unanswerable ones, as counts;
+    then passes by kind when the cases have several kinds. Empty for retrieval-only runs."""
+    parts = []
+    right, answerable = _count(run, "answer_match")
+    if answerable:
+        refused, _ = _count(run, "false_refusal")
+        parts.append(f"answerable: {right}/{answerable} answered right ({refused} refused)")
+    refused, unanswerable = _count(run, "refusal")
+    if unanswerable:
+        parts.append(f"unanswerable: {refused}/{unanswerable} refused")
+    kinds: dict[str, list[bool]] = {}
+    for r in run.results:
+        kinds.setdefault(r.case.kind, []).append(r.passed)
+    if len(kinds) > 1:
+        parts.append("passed by kind: " + ", ".join(
+            f"{kind or '(none)'} {sum(got)}/{len(got)}" for kind, got in sorted(kinds.items())))
+    return "; ".join(parts)
+
+
 def case_line(index: int, total: int, result: CaseResult) -> str:
     """One progress line per case."""
     mark = "pass" if result.passed else "FAIL"
@@ -113,7 +139,8 @@ def write_html(path: Path, run: RunResult, changes: Sequence[Change], verdict: s
         mark = "pass" if r.passed else "fail"
         case_rows.append(
             f'<tr class="{mark}">' + _cell(r.case.id) + _cell(question) + _cell(expected)
-            + _cell(r.answer + (f" ({r.reason})" if r.reason else "")) + _cell(sources)
+            + _cell(r.answer + (f" (short: {r.short})" if r.short else "")
+                    + (f" ({r.reason})" if r.reason else "")) + _cell(sources)
             + _cell(_fmt(r.scores.get("latency_s"), "latency_s"))
             + _cell(_fmt(r.scores.get("answer_tokens"), "answer_tokens"))
             + f"<td>{mark}</td></tr>")
@@ -129,6 +156,7 @@ td.improved {{ color: #070; }}
 <h1>Eval: {html.escape(run.dataset)} — {html.escape(verdict)}</h1>
 <p>{html.escape(run.started)}, {len(run.results)} cases in {run.seconds:.0f} s.
 {html.escape(baseline_note)}</p>
+<p>{html.escape(outcomes(run))}</p>
 <p><small>{html.escape(config)}</small></p>
 <h2>Metrics</h2>
 <table><tr><th>metric</th><th>now</th><th>baseline</th><th>status</th><th>what</th></tr>

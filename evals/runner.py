@@ -40,6 +40,8 @@ class CaseResult:
     reason: str = ""
     retrieved: list[str] = field(default_factory=list)  # source file names, top k
     cited: list[str] = field(default_factory=list)  # file names of the cited passages
+    short: str = ""  # the answer's short form, when the chain gives one
+    signals: dict[str, float | None] = field(default_factory=dict)  # the chain's decision inputs
 
 
 @dataclass
@@ -106,6 +108,18 @@ def ingest_corpus(assistant: Assistant, dataset: Dataset,
     log(f"Corpus: {report.summary()} in {time.perf_counter() - started:.0f} s")
 
 
+def short_answer(answer: Answer) -> str:
+    """The answer's short form (`Answer.short`, when the chain sets one), else its full text."""
+    short = getattr(answer, "short", "")
+    return short if isinstance(short, str) and short.strip() else answer.text
+
+
+def signals_of(answer: Answer | None) -> dict[str, float | None]:
+    """The decision signals the chain attached to the answer (`Answer.signals`), as floats."""
+    raw = getattr(answer, "signals", None) or {}
+    return {str(k): None if v is None else float(v) for k, v in dict(raw).items()}
+
+
 def score_case(case: Case, ranked: list[str], k: int, answer: Answer | None = None,
                latency: float | None = None, passages: list[str] | None = None
                ) -> dict[str, float | None]:
@@ -121,7 +135,10 @@ def score_case(case: Case, ranked: list[str], k: int, answer: Answer | None = No
         s["recall@k"] = scorers.recall_at_k(scorers.dedupe(ranked[:k]), case.sources, k)
         s["mrr@10"] = scorers.reciprocal_rank(docs, case.sources, 10)
         s["ndcg@10"] = scorers.ndcg_at_k(docs, case.sources, 10)
-    if case.answerable and case.answers and passages is not None:
+    # a yes/no answer is scored on the yes or no it gives; its text is not in the passages
+    yes_no = scorers.yes_no_answers(case.answers)
+    spans = case.answerable and bool(case.answers) and yes_no is None
+    if spans and passages is not None:
         s["context_hit@k"] = float(
             any(scorers.answer_match(p, case.answers, case.all) for p in passages)
             or scorers.answer_match(" ".join(passages), case.answers, case.all))
@@ -129,16 +146,21 @@ def score_case(case: Case, ranked: list[str], k: int, answer: Answer | None = No
         return s
     text = answer.text
     if case.answerable and case.answers:
-        s["answer_match"] = float(
-            not answer.refused and scorers.answer_match(text, case.answers, case.all))
-        s["f1"] = 0.0 if answer.refused else scorers.token_f1(text, case.answers)
-        s["em"] = 0.0 if answer.refused else scorers.exact_match(text, case.answers)
+        right = (scorers.polarity(text) == yes_no if yes_no
+                 else scorers.answer_match(text, case.answers, case.all))
+        s["answer_match"] = float(not answer.refused and right)
         s["false_refusal"] = float(answer.refused)
+    if spans:
+        short, refused = short_answer(answer), answer.refused
+        s["f1"] = 0.0 if refused else scorers.token_f1(text, case.answers)
+        s["em"] = 0.0 if refused else scorers.exact_match(text, case.answers)
+        s["short_f1"] = 0.0 if refused else scorers.token_f1(short, case.answers)
+        s["short_em"] = 0.0 if refused else scorers.exact_match(short, case.answers)
     if case.unanswerable:
         s["refusal"] = float(answer.refused)
     if not answer.refused:
         cited = [c.text for c in answer.cited_sources]
-        if case.answerable and case.answers:
+        if spans:
             s["citation_support"] = float(
                 any(scorers.answer_match(c, case.answers, case.all) for c in cited)
                 or scorers.answer_match(" ".join(cited), case.answers, case.all))
@@ -187,7 +209,22 @@ def run_case(assistant: Assistant, case: Case, retrieval_only: bool,
         answer=answer.text if answer else "", refused=bool(answer and answer.refused),
         reason=answer.reason if answer else "", retrieved=scorers.dedupe(ranked[:k]),
         cited=[_name(s.source) for s in answer.cited_sources] if answer else [],
+        short=str(getattr(answer, "short", "") or ""), signals=signals_of(answer),
     )
+
+
+def dump_line(dataset: str, result: CaseResult) -> dict[str, Any]:
+    """One case for `--dump` (JSONL), to fit the answer-or-refuse decision on: what the answer
+    should have been (answerable), what it was (matched, refused) and the signals it had."""
+    case, scores = result.case, result.scores
+    matched = scores.get("answer_match")
+    return {
+        "dataset": dataset, "id": case.id, "split": case.part, "kind": case.kind,
+        "answerable": case.answerable, "matched": None if matched is None else bool(matched),
+        "refused": result.refused, "reason": result.reason, "passed": result.passed,
+        "short_f1": scores.get("short_f1"), "question": case.question, "answer": result.answer,
+        "short": result.short, "signals": result.signals,
+    }
 
 
 def run(assistant: Assistant, dataset: Dataset, judge: Judge | None = None,

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from evals.adapters import load_beir, load_squad
-from evals.cases import BUILTIN, Case, Dataset, EvalError, load_cases
+from evals.adapters import load_beir, load_news, load_squad
+from evals.cases import BUILTIN, DATASETS_DIR, Case, Dataset, EvalError, load_cases, split_of
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
 
 def write(path: Path, lines: list[dict]) -> Path:
@@ -125,3 +127,94 @@ def test_squad_adapter_marks_impossible_questions(tmp_path: Path) -> None:
         Case("2", "Who?", unanswerable=True),
     ]
     assert (tmp_path / "out" / "Rhine.txt").read_text() == "Rhine\n\nA river.\n"
+
+
+def test_split_is_fixed_by_the_id_unless_the_case_names_one() -> None:
+    assert [split_of(i) for i in ("0", "1", "2", "3", "a")] == ["test", "test", "dev", "dev", "dev"]
+    cases = [Case("0", "Q?", answers=("x",)), Case("2", "Q?", answers=("x",)),
+             Case("1", "Q?", answers=("x",), split="dev")]
+    dataset = Dataset("d", cases)
+    assert [c.id for c in dataset.only("dev").cases] == ["2", "1"]
+    assert [c.id for c in dataset.only("test").cases] == ["0"]
+    assert dataset.only(None) is dataset
+    with pytest.raises(EvalError, match="Unknown split 'train'"):
+        dataset.only("train")
+
+
+def test_injection_set_splits_follow_the_one_rule() -> None:
+    cases, _ = load_cases(DATASETS_DIR / "injection_set.jsonl")
+    assert all(c.split == split_of(c.id) for c in cases)
+    assert {c.split for c in cases} == {"dev", "test"}
+
+
+def news_folder(root: Path) -> Path:
+    """A MultiHop-RAG-shaped folder: two facts from one article, one from another."""
+    root.mkdir()
+    article = {"title": "Apple defends Google deal", "source": "The Verge", "author": "D. P.",
+               "published_at": "2023-09-26T17:01:22+00:00", "category": "technology",
+               "url": "https://example.com/a"}
+    write(root / "evidence_facts.jsonl", [
+        {"fact_id": "fact_0000", "fact": "Google pays Apple to be the default.", **article},
+        {"fact_id": "fact_0001", "fact": "Eddy Cue said there was no valid alternative.",
+         **article},
+        {**article, "fact_id": "fact_0002", "fact": "Sam Altman returned as chief executive.",
+         "title": "Altman is back", "source": "TechCrunch",
+         "published_at": "2023-11-22T08:00:00+00:00", "url": "https://example.com/b"},
+    ])
+    write(root / "questions.jsonl", [
+        {"id": "0", "question": "Does The Verge say Google pays Apple?", "answer": "Yes",
+         "question_type": "comparison_query", "evidence_fact_ids": ["fact_0000", "fact_0001"]},
+        {"id": "1", "question": "Who returned as chief executive, per TechCrunch?",
+         "answer": "Sam Altman", "question_type": "inference_query",
+         "evidence_fact_ids": ["fact_0002"]},
+        {"id": "2", "question": "Which letter names the new watch sensor?",
+         "answer": "Insufficient information.", "question_type": "null_query",
+         "evidence_fact_ids": []},
+    ])
+    return root
+
+
+def test_news_adapter_writes_one_file_per_fact_under_its_header(tmp_path: Path) -> None:
+    dataset = load_news(news_folder(tmp_path / "news"), tmp_path / "out")
+    assert dataset.name == "news-news" and not dataset.retrieval_only
+    assert dataset.cases == [
+        Case("0", "Does The Verge say Google pays Apple?", answers=("Yes",),
+             sources=("fact_0000.txt", "fact_0001.txt"), kind="comparison_query"),
+        Case("1", "Who returned as chief executive, per TechCrunch?", answers=("Sam Altman",),
+             sources=("fact_0002.txt",), kind="inference_query"),
+        Case("2", "Which letter names the new watch sensor?", unanswerable=True,
+             kind="null_query"),
+    ]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "fact_0000.txt", "fact_0001.txt", "fact_0002.txt"]
+    assert (tmp_path / "out" / "fact_0002.txt").read_text() == (
+        "Altman is back\nTechCrunch, 2023-11-22\n\nSam Altman returned as chief executive.\n")
+
+
+def test_news_adapter_names_an_unknown_fact(tmp_path: Path) -> None:
+    root = news_folder(tmp_path / "news")
+    write(root / "questions.jsonl", [
+        {"id": "9", "question": "Q?", "answer": "Yes", "question_type": "inference_query",
+         "evidence_fact_ids": ["fact_0404"]}])
+    with pytest.raises(EvalError, match="question 9 cites unknown facts fact_0404"):
+        load_news(root, tmp_path / "out")
+
+
+@pytest.mark.skipif(not (BENCH / "multihop_news").is_dir(), reason="no ../shared/bench here")
+def test_news_adapter_on_the_real_folder(tmp_path: Path) -> None:
+    dataset = load_news(BENCH / "multihop_news", tmp_path / "out")
+    files = {p.name for p in (tmp_path / "out").iterdir()}
+    assert len(dataset.cases) == 420 and len(files) == 438
+    assert sum(c.unanswerable for c in dataset.cases) == 51
+    assert {c.kind for c in dataset.cases} == {
+        "inference_query", "comparison_query", "temporal_query", "null_query"}
+    assert all(set(c.sources) <= files and bool(c.sources) == c.answerable
+               for c in dataset.cases)
+    assert [len(dataset.only(s).cases) for s in ("dev", "test")] == [223, 197]
+
+
+@pytest.mark.skipif(not (BENCH / "squad2_two_articles").is_dir(), reason="no ../shared/bench")
+def test_squad_adapter_keeps_every_case_without_a_limit(tmp_path: Path) -> None:
+    dataset = load_squad(BENCH / "squad2_two_articles", tmp_path / "out")
+    assert len(dataset.cases) == 706 and sum(c.unanswerable for c in dataset.cases) == 320
+    assert [len(dataset.only(s).cases) for s in ("dev", "test")] == [366, 340]

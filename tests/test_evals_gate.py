@@ -12,6 +12,7 @@ from assistant import Settings
 from assistant.cli import main
 from evals.baseline import BaselineFile, config_of, default_config
 from evals.metrics import aggregate, compare
+from tests.test_evals_cases import news_folder
 
 pytestmark = pytest.mark.usefixtures("no_assistant_env")
 
@@ -194,3 +195,64 @@ def test_python_dash_m_evals_takes_the_same_options(tmp_path: Path, capsys) -> N
     assert code == 0, out
     assert out.startswith("== injection: 3 cases, llm=fake, k=4\n")
     assert f"injection: baseline updated ({tmp_path / 'b.json'}). Report: " in out
+
+
+def test_news_folder_runs_split_and_dumps_every_case(tmp_path: Path, capsys) -> None:
+    root = news_folder(tmp_path / "news")
+    dump = tmp_path / "out" / "cases.jsonl"
+
+    def news(*args: str) -> int:
+        os.environ["ASSISTANT_EMBEDDING"] = "fake"
+        try:
+            return main(["--data-dir", str(tmp_path / "kb"), "--llm", "fake", "-k", "2", "eval",
+                         "--dataset", f"news:{root}", "--baseline", str(tmp_path / "b.json"),
+                         "--report", str(tmp_path / "reports"), "--dump", str(dump), *args])
+        finally:
+            del os.environ["ASSISTANT_EMBEDDING"]
+
+    assert news("--update-baseline") == 0
+    out = capsys.readouterr().out
+    assert "== news-news: 3 cases, llm=fake, k=2" in out
+    # the fake quotes the best passage: the name is in it, a "yes" is not
+    outcomes = ("answerable: 1/2 answered right (0 refused); unanswerable: 1/1 refused; "
+                "passed by kind: comparison_query 0/1, inference_query 1/1, null_query 1/1")
+    assert "2/3 cases passed in " in out and f" s.\n  {outcomes}\n" in out
+    assert outcomes in next((tmp_path / "reports").glob("news-news-*.html")).read_text()
+    lines = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert [(x["id"], x["split"], x["kind"], x["answerable"], x["matched"], x["refused"],
+             x["reason"], x["passed"], x["signals"]) for x in lines] == [
+        ("0", "test", "comparison_query", True, False, False, "", False, {}),
+        ("1", "test", "inference_query", True, True, False, "", True, {}),
+        ("2", "dev", "null_query", False, None, True, "no-passages", True, {}),
+    ]
+
+    assert news("--split", "dev") == 0
+    out = capsys.readouterr().out
+    assert "== news-news: 1 cases, llm=fake, k=2" in out and "1 cases in common" in out
+    assert "1/1 cases passed" in out and "  unanswerable: 1/1 refused\n" in out
+    assert [json.loads(line)["id"] for line in dump.read_text().splitlines()] == ["2"]
+
+
+def test_split_runs_one_half_of_a_case_file(tmp_path: Path, capsys) -> None:
+    assert run_eval(tmp_path, "--split", "test", "--update-baseline") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("== sample_article: 21 cases, llm=fake, k=4\n")
+    recorded = json.loads((tmp_path / "base.json").read_text())["entries"][0]["cases"]
+    assert len(recorded) == 21 and "gold-firm" not in recorded  # gold-firm is a dev case
+
+
+def test_split_of_a_beir_folder_is_one_line_error(tmp_path: Path, capsys) -> None:
+    (tmp_path / "beir").mkdir()
+    assert main(["--llm", "fake", "eval", "--dataset", f"beir:{tmp_path / 'beir'}",
+                 "--split", "dev"]) == 1
+    assert capsys.readouterr().err == (
+        "Error: --split applies to answer datasets, not BEIR folders. "
+        "Fix: leave out --split, or use --limit for a smaller run.\n")
+
+
+def test_cases_missing_from_the_baseline_are_listed_briefly(tmp_path: Path, capsys) -> None:
+    assert run_eval(tmp_path, "--update-baseline", "--limit", "2") == 0
+    capsys.readouterr()
+    run_eval(tmp_path)
+    line = next(x for x in capsys.readouterr().out.splitlines() if "not in the baseline" in x)
+    assert line.endswith(" and 42 more") and line.count(", ") == 9  # 54 cases, 2 recorded

@@ -27,6 +27,36 @@ def test_contains(text: str, phrase: str, expected: bool) -> None:
     assert s.contains(text, phrase) is expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Yes [1].", "yes"),
+        ("No, the two reports disagree [1][2].", "no"),
+        ("**Yes**, both articles say so.", "yes"),
+        ("Based on both articles, yes.", "yes"),
+        ("The Verge covers the deal [1]. The answer is no.", "no"),
+        ('"No" - the article says otherwise.', "no"),
+        ("I do not know.", None),  # "no" is in "not" and "know"
+        ("Not according to TechCrunch.", None),
+        ("No-one at Google commented.", None),
+        ("Nobody knows.", None),
+        ("It is not stated; no evidence either way.", None),
+        ("", None),
+    ],
+)
+def test_polarity_reads_a_clear_yes_or_no_only(text: str, expected: str | None) -> None:
+    assert s.polarity(text) == expected
+
+
+def test_yes_no_answers_when_every_accepted_answer_is_one_word() -> None:
+    assert s.yes_no_answers(["Yes"]) == "yes"
+    assert s.yes_no_answers(["no.", "No"]) == "no"
+    assert s.yes_no_answers(["Yes", "No"]) is None
+    assert s.yes_no_answers(["Google"]) is None
+    assert s.yes_no_answers(["yes sir"]) is None
+    assert s.yes_no_answers([]) is None
+
+
 def test_answer_match_any_or_all() -> None:
     text = "Jensen Huang is the CEO of Nvidia [1]."
     assert s.answer_match(text, ["CFO", "CEO"])
