@@ -16,6 +16,7 @@ from assistant.grounding import (
     _CITATION,
     _COMMON,
     _FUNCTION,
+    _NUMBER,
     _WORD,
     is_refusal,
     numbers_in,
@@ -71,6 +72,9 @@ _TIME_WORDS = set(
     "spring summer autumn winter century centuries decade decades millennium today yesterday "
     "tomorrow tonight ago bc ad bce ce bp".split()
 )
+# A number followed by one of these is a measure, not a year ("1,230 kilometres (764 miles)").
+_MEASURE = re.compile(r"\s*(%|percent|per\b|[kc]?m\b|kilomet|met|mile|f(ee|oo)?t\b|ft\b|kg\b|"
+                      r"ton|people|men\b|yuan|dollars|euros|million|billion)", re.IGNORECASE)
 _UNITS = set("year years month months week weeks day days hour hours minute minutes".split())
 _DECADE = re.compile(r"\b\d{2,4}0s\b|'\d0s\b")
 _NUMBER_WORDS = set(
@@ -204,7 +208,9 @@ def _phrases(text: str) -> list[str]:
         for match in _CAPITAL.finditer(sentence):
             word = match.group(0).lower()
             opens = not sentence[: match.start()].strip(" \"'“‘(")
-            name = match.group(0)[0].isupper() and word not in _COMMON and word not in _FUNCTION
+            name = match.group(0)[0].isupper() and not (
+                word in _COMMON or word in _FUNCTION or word in _TIME_WORDS
+                or _MONTH.fullmatch(match.group(0)))  # "19th Century", "May": dates, not names
             if not name or (opens and word in _OPENERS):
                 word = ""
             if run and (not word or sentence[end: match.start()].strip()):
@@ -237,7 +243,9 @@ def satisfies(answer: str, kind: str | None, question: str = "") -> bool:
     text = _CITATION.sub(" ", answer)
     words = set(_words(text))
     numbers = numbers_in(text) - numbers_in(question)  # "in 2014" is no answer to "after 2014?"
-    years = {n for n in numbers if n.isdigit() and 3 <= len(n) <= 4}
+    years = {m.group(0) for m in _NUMBER.finditer(text) if m.group(0).isdigit()
+             and 3 <= len(m.group(0)) <= 4 and m.group(0) in numbers
+             and not _MEASURE.match(text, m.end())}
     if kind == "year":
         return bool(years or _DECADE.search(text))
     counted = bool(numbers or words & _NUMBER_WORDS)

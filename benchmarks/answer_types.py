@@ -10,9 +10,11 @@ question gets `expected(question)`; for the typed ones it prints, on the dev and
 - typed: share of questions with an answer type (coverage);
 - false alarm: gold answers that fail their own type check, written alone ("Rollo [1].") and
   as the sentence of the paragraph that holds them (when one does);
-- caught: plausible wrong answers that fail the check: the first sentence of the gold
-  paragraph / evidence that does not hold the gold answer, and the one sharing the most words
-  with the question.
+- caught: plausible wrong answers that fail the check: the gold answer (alone) of the next
+  question on the same paragraph (SQuAD) or set that asks for another kind (the wrong fact
+  picked); the gold answer's sentence with the answer replaced by "it" (the slot dodged,
+  everything else kept); the first sentence of the gold paragraph / evidence that does not
+  hold the gold answer; and the one sharing the most words with the question.
 
 No model is loaded; it runs in a second. `--failures` lists one half's false alarms and
 uncaught wrong answers (the rules were tuned on dev only).
@@ -47,6 +49,8 @@ class Item:
     gold: str
     golds: list[str]
     context: list[str]  # the sentences of the gold paragraph / evidence
+    group: str  # the paragraph (SQuAD) or document set the question is about
+    other: str | None = None  # the gold answer of a question of another kind in its group
 
     @property
     def split(self) -> str:
@@ -59,6 +63,14 @@ class Item:
     @property
     def source(self) -> str | None:
         return next((s for s in self.context if self._holds(s)), None)
+
+    @property
+    def blanked(self) -> str | None:
+        """Its sentence with the gold answer taken out: the slot dodged, the rest kept."""
+        if not self.source:
+            return None
+        return re.sub("|".join(rf"(?<!\w){re.escape(g)}(?!\w)" for g in self.golds), "it",
+                      self.source, flags=re.IGNORECASE)
 
     @property
     def first_other(self) -> str | None:
@@ -88,7 +100,7 @@ def squad() -> Iterator[Item]:
     for q in jsonl(folder / "questions.jsonl"):
         if not q["is_impossible"]:
             yield Item("SQuAD 2.0", q["id"], q["question"], q["answers"][0], q["answers"],
-                       sentences(paragraphs[q["paragraph_id"]]))
+                       sentences(paragraphs[q["paragraph_id"]]), q["paragraph_id"])
 
 
 def multihop() -> Iterator[Item]:
@@ -98,7 +110,7 @@ def multihop() -> Iterator[Item]:
         if q["question_type"] != "null_query":
             context = [s for f in q["evidence_fact_ids"] for s in sentences(facts[f])]
             yield Item("MultiHop news", q["id"], q["question"], q["answer"], [q["answer"]],
-                       context)
+                       context, "news")
 
 
 def sample() -> Iterator[Item]:
@@ -107,11 +119,21 @@ def sample() -> Iterator[Item]:
         if not case["unanswerable"]:
             gold = ", ".join(case["answers"]) if case["all"] else case["answers"][0]
             yield Item("sample article", case["id"], case["question"], gold, case["answers"],
-                       article)
+                       article, "article")
+
+
+def pair(items: list[Item]) -> list[Item]:
+    """Give each item `other`: the gold answer of the next question in its group (wrapping
+    round) that asks for another kind, the answer a model gives when it picks the wrong fact."""
+    for n, item in enumerate(items):
+        group = [i for i in items[n + 1:] + items[:n] if i.group == item.group]
+        kind = expected(item.question)
+        item.other = next((i.gold for i in group if expected(i.question) != kind), None)
+    return items
 
 
 def rate(hits: int, total: int) -> str:
-    return f"{hits}/{total} ({100 * hits / total:.0f}%)" if total else "-"
+    return f"{hits}/{total} ({100 * hits / total:.1f}%)" if total else "-"
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -129,10 +151,16 @@ def scores(items: list[Item]) -> list[str]:
     alone = sum(not satisfies(f"{i.gold} [1].", k, i.question) for i, k in typed)
     with_source = [(i, k) for i, k in typed if i.source]
     in_source = sum(not satisfies(i.source or "", k, i.question) for i, k in with_source)
+    blanked = [(i, k) for i, k in with_source]
+    others = [(i, k) for i, k in typed if i.other]
     firsts = [(i, k) for i, k in typed if i.first_other]
     closest = [(i, k) for i, k in typed if i.closest_other]
     return [
         rate(len(typed), len(items)), rate(alone, len(typed)), rate(in_source, len(with_source)),
+        rate(sum(not satisfies(f"{i.other} [1].", k, i.question) for i, k in others),
+             len(others)),
+        rate(sum(not satisfies(i.blanked or "", k, i.question) for i, k in blanked),
+             len(blanked)),
         rate(sum(not satisfies(i.first_other or "", k, i.question) for i, k in firsts),
              len(firsts)),
         rate(sum(not satisfies(i.closest_other or "", k, i.question) for i, k in closest),
@@ -140,8 +168,9 @@ def scores(items: list[Item]) -> list[str]:
     ]
 
 
-HEADER = ["typed", "false alarm (alone)", "false alarm (in its sentence)",
-          "caught (first other sentence)", "caught (closest other sentence)"]
+HEADER = ["typed", "false alarm: alone", "false alarm: its sentence",
+          "caught: another kind's answer", "caught: answer taken out", "caught: first other",
+          "caught: closest other"]
 
 
 def failures(items: list[Item], split: str, only: str | None) -> None:
@@ -153,9 +182,11 @@ def failures(items: list[Item], split: str, only: str | None) -> None:
             print(f"FALSE ALARM {kind:6} {i.dataset}: {i.question!r} -> {i.gold!r}")
         if i.source and not satisfies(i.source, kind, i.question):
             print(f"FALSE ALARM {kind:6} (sentence) {i.question!r} -> {i.source!r}")
-        wrong = i.closest_other
-        if wrong and satisfies(wrong, kind, i.question):
-            print(f"PASSED      {kind:6} {i.dataset}: {i.question!r} -> {wrong[:140]!r}")
+        other = f"{i.other} [1]." if i.other else None
+        for label, wrong in (("other", other), ("blanked", i.blanked),
+                             ("closest", i.closest_other)):
+            if wrong and satisfies(wrong, kind, i.question):
+                print(f"PASSED {label} {kind:6} {i.dataset}: {i.question!r} -> {wrong[:160]!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--failures", choices=["dev", "test"], help="list one half's misses")
     parser.add_argument("--kind", choices=KINDS, help="with --failures: only this kind")
     args = parser.parse_args(argv)
-    items = [*squad(), *multihop(), *sample()]
+    items = pair([*squad(), *multihop(), *sample()])
     if args.failures:
         failures(items, args.failures, args.kind)
         return 0
