@@ -95,13 +95,16 @@ _OPPOSITES = {
     ("before", "after"), ("earlier", "later"), ("more", "less"), ("higher", "lower"),
     ("increase", "decrease"), ("rise", "fall"), ("same", "different"), ("larger", "smaller"),
 }
-# Capitalised at the start of a sentence without being a name.
+# Capitalised at the start of a sentence without being a name, including a model's preambles
+# ("Based on the passages, ...", "Unfortunately, ...").
 _OPENERS = _NUMBER_WORDS | _YESNO | set(
     "after also although among another any approximately around at before between born despite "
     "during each either every following given including instead it just last later many most "
     "much near nearly next nobody now once only perhaps several since such than thanks that "
     "then therefore this those though through throughout thus together under unlike until upon "
-    "usually we whether within without yet".split()
+    "usually we whether within without yet based sure certainly unfortunately sorry hence "
+    "specifically notably finally first firstly second secondly generally typically recently "
+    "previously rather actually essentially ultimately".split()
 )
 
 

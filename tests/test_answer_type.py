@@ -68,6 +68,8 @@ def test_expected(question: str, kind: str | None) -> None:
         ("the Financial Times", "name", NEWSPAPER, True),
         ("Ren Zhengfei was interviewed by People's Daily [1].", "name", NEWSPAPER, True),
         ("Several newspapers carried the interview.", "name", NEWSPAPER, False),
+        ("Based on the passages, Ren spoke to a newspaper [1].", "name", NEWSPAPER, False),
+        ("Based on the passages, Ren spoke to Reuters [1].", "name", NEWSPAPER, True),
         ("Lake Überlingen [1].", "place", "What lake does the flow enter?", True),
         ("Huang [1].", "person", "Who did Jensen Huang praise?", False),
         ("Lei Jun [1].", "person", "Who runs Xiaomi?", True),
