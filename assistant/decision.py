@@ -7,7 +7,11 @@ Signals, each a float (computed by the chain, attached to every `Answer` as `sig
     best_score   cosine similarity of the best passage; margin: best minus the second best
     unsupported  names and numbers of the draft in neither the passages nor the question
     echoed       question terms the draft repeats that no passage uses
-    typed        the draft holds what the question asks for (a year, a number, a name...)
+    uncovered    question subject words that no passage uses
+    novel        share of the draft's own subject words that no passage uses
+    dodged       the question asks for a year, a number, a name... and the draft gives none
+    mean_logprob, min_logprob  the draft's token log-probabilities, mean and lowest
+    greedy_refused  the model's own first choice was the sentinel
 
 `Calibration.score` is a logistic model over them, P(answering gives a right answer), fitted on
 development data by `evals/calibrate.py` and stored in `assistant/calibration.json`; the chain
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant import grounding
+from assistant import answer_type, grounding
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
@@ -51,6 +55,7 @@ def draft_signals(text: str, passages: Sequence[str], question: str) -> dict[str
         "unsupported": float(len(grounding.unsupported_facts(text, passages, question))),
         "echoed": float(len(grounding.echoed_terms(text, passages, question))),
         "novel": sum(grounding.stem(w) not in stems for w in own) / len(own) if own else 0.0,
+        "dodged": float(answer_type.dodged(question, text) is not None),
     }
 
 

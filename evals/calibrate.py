@@ -13,7 +13,6 @@ thresholds on the test split, and with `--write` stores it as `assistant/calibra
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -25,45 +24,24 @@ import numpy as np
 from assistant import Settings, grounding
 from assistant.decision import CALIBRATION, Calibration, draft_signals, retrieval_signals
 from evals import scorers
-from evals.adapters import load_squad
-from evals.cases import BUILTIN, Case, Dataset, load_cases
+from evals.adapters import load_news, load_squad
+from evals.cases import BUILTIN, Case, Dataset, load_cases, split_of
 from evals.runner import eval_assistant, ingest_corpus
 
 SIGNALS = ["p_refuse", "greedy_refused", "verify_yes", "best_score", "margin", "uncovered",
-           "unsupported", "echoed", "novel", "mean_logprob", "min_logprob"]
+           "unsupported", "echoed", "novel", "dodged", "mean_logprob", "min_logprob"]
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
 
-def split_of(case_id: str) -> str:
-    """dev or test, stably by a hash of the case id."""
-    return "dev" if hashlib.sha1(case_id.encode()).digest()[0] % 2 == 0 else "test"
-
-
 def right(case: Case, text: str) -> bool:
-    """The draft answers the case: a yes/no case by its first word, others by containment."""
+    """The draft answers the case: a yes/no case by the yes or no it gives, others by
+    containment (as `assistant eval` scores them)."""
     if case.unanswerable:
         return False
-    if len(case.answers) == 1 and case.answers[0].lower() in ("yes", "no"):
-        words = scorers.normalize(text).split()
-        return bool(words) and words[0] == case.answers[0].lower()
+    said = scorers.yes_no_answers(case.answers)
+    if said:
+        return scorers.polarity(text) == said
     return scorers.answer_match(text, case.answers, case.all)
-
-
-def _news(root: Path, corpus: Path) -> Dataset:
-    """MultiHop-RAG news: one file per evidence fact, its source, title and date on top."""
-    corpus.mkdir(parents=True, exist_ok=True)
-    for line in (root / "evidence_facts.jsonl").open(encoding="utf-8"):
-        fact = json.loads(line)
-        head = f"{fact['source']}: {fact['title']} ({fact['published_at'][:10]})"
-        (corpus / f"{fact['fact_id']}.txt").write_text(f"{head}\n\n{fact['fact']}\n")
-    cases = []
-    for line in (root / "questions.jsonl").open(encoding="utf-8"):
-        q = json.loads(line)
-        null = q["question_type"] == "null_query"
-        cases.append(Case(id=f"news-{q['id']}", question=q["question"],
-                          answers=() if null else (q["answer"],), unanswerable=null,
-                          kind=q["question_type"]))
-    return Dataset("news", cases, [corpus])
 
 
 def _spread(cases: list[Case], n: int) -> list[Case]:
@@ -154,7 +132,8 @@ def outcomes(rows: Iterable[dict[str, Any]], scores: Iterable[float], threshold:
 def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
     """Collected rows that reached the decision (no-passages cases never do), refreshed."""
     rows = [json.loads(line) for p in paths for line in p.open(encoding="utf-8") if line.strip()]
-    return [refresh(r) for r in rows if r["signals"]]
+    return [refresh({**r, "split": split_of(r["id"].removeprefix("news-"))})
+            for r in rows if r["signals"]]
 
 
 def fit(paths: list[Path], names: list[str], write: bool) -> Calibration:
@@ -208,6 +187,45 @@ def table(model: Calibration, dev: list[dict[str, Any]], test: list[dict[str, An
                       f"(n={o['n_unanswerable']}) |")
 
 
+def _rates(rows: list[dict[str, Any]], answered: list[bool]) -> str:
+    """"answered right / refused right" per dataset, as counts."""
+    cells = []
+    for name in sorted({r["dataset"] for r in rows}):
+        pairs = [(r, a) for r, a in zip(rows, answered, strict=True) if r["dataset"] == name]
+        ans = [(r, a) for r, a in pairs if r["answerable"]]
+        una = [(r, a) for r, a in pairs if not r["answerable"]]
+        good = sum(a and r["right"] for r, a in ans)
+        refused = sum(not a for _, a in una)
+        cells.append(f"{good}/{len(ans)} · {refused}/{len(una)}")
+    return " | ".join(cells)
+
+
+def ablation(paths: list[Path], names: list[str]) -> None:
+    """Each signal alone, all of them, and all but each: fitted and thresholded on dev,
+    shown on test as answered-right · refused-right per dataset; with the fixed decisions
+    (always answer, the model's own refusal, the hand-written rules) on the same drafts."""
+    rows = load_rows(paths)
+    dev = [r for r in rows if r["split"] == "dev"]
+    test = [r for r in rows if r["split"] == "test"]
+    print("| decision | threshold | " + " | ".join(sorted({r["dataset"] for r in test})) + " |")
+    print("| --- | --- |" + " --- |" * len({r["dataset"] for r in test}))
+    print(f"| always answer | | {_rates(test, [True] * len(test))} |")
+    print(f"| the model's own refusal | | "
+          f"{_rates(test, [not r['signals'].get('greedy_refused') for r in test])} |")
+    print(f"| hand-written rules (before) | | "
+          f"{_rates(test, [not r.get('rules_refused', True) for r in test])} |")
+    sets = [[n] for n in names] + [names] + [[m for m in names if m != n] for n in names]
+    for chosen in sets:
+        weights, bias = fit_logistic(_matrix(dev, chosen),
+                                     np.array([float(r["right"]) for r in dev]))
+        model = Calibration(dict(zip(chosen, map(float, weights), strict=True)), bias, 0.5)
+        t = choose_threshold(model, dev)
+        label = ("all" if chosen == names else "+".join(chosen) if len(chosen) == 1
+                 else "all but " + next(n for n in names if n not in chosen))
+        answered = [model.score(r["signals"]) >= t for r in test]
+        print(f"| {label} | {t:.2f} | {_rates(test, answered)} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.calibrate")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -222,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("paths", type=Path, nargs="+")
     f.add_argument("--signals", default=",".join(SIGNALS))
     f.add_argument("--write", action="store_true")
+    f.add_argument("--ablation", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "fit" and args.ablation:
+        ablation(args.paths, args.signals.split(","))
+        return 0
     if args.command == "fit":
         fit(args.paths, args.signals.split(","), args.write)
         return 0
@@ -231,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         squad = load_squad(BENCH / "squad2_two_articles", args.workdir / "squad-corpus")
         datasets.append(Dataset(squad.name, _spread(squad.cases, args.squad), squad.corpus))
     if args.news:
-        news = _news(BENCH / "multihop_news", args.workdir / "news-corpus")
+        news = load_news(BENCH / "multihop_news", args.workdir / "news-corpus")
         datasets.append(Dataset(news.name, _spread(news.cases, args.news), news.corpus))
     for path in args.cases:
         cases, corpus = load_cases(path)
