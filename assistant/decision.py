@@ -51,12 +51,34 @@ def draft_signals(text: str, passages: Sequence[str], question: str) -> dict[str
     passages = list(passages)
     stems, asked = grounding.stems(passages), grounding.stems([question])
     own = [w for w in grounding.content_words(text) if grounding.stem(w) not in asked]
+    evidence = evidence_sentence(text, passages)
+    held = grounding.stems([evidence])
+    wanted = {grounding.stem(w) for w in grounding.content_words(question)}
+    names = {grounding.stem(w) for w in grounding.key_facts(question)[1]}
     return {
+        "gap": float(len(wanted - held)),
+        "gap_share": len(wanted - held) / len(wanted) if wanted else 0.0,
+        "names_gap": float(len(names - held)),
         "unsupported": float(len(grounding.unsupported_facts(text, passages, question))),
         "echoed": float(len(grounding.echoed_terms(text, passages, question))),
         "novel": sum(grounding.stem(w) not in stems for w in own) / len(own) if own else 0.0,
         "dodged": float(answer_type.dodged(question, text) is not None),
     }
+
+
+def evidence_sentence(text: str, passages: Sequence[str]) -> str:
+    """The passage sentence the draft draws on most (shared subject words), with its
+    neighbours: where the answer was taken from."""
+    words = {grounding.stem(w) for w in grounding.content_words(text)}
+    best, best_shared = "", -1
+    for passage in passages:
+        sentences = grounding.sentences(passage)
+        for i, sentence in enumerate(sentences):
+            shared = len(words & grounding.stems([sentence]))
+            if shared > best_shared:
+                best_shared = shared
+                best = " ".join(sentences[max(0, i - 1): i + 2])
+    return best
 
 
 def _probabilities(top: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]]:

@@ -117,6 +117,11 @@ def renumber(text: str, mapping: dict[int, int]) -> str:
     return _CITATION.sub(lambda m: f"[{mapping.get(int(m.group(1)), int(m.group(1)))}]", text)
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of `text`, split after . ! or ? and a space."""
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+
+
 def numbers_in(text: str) -> set[str]:
     """The numbers written in `text`, thousands separators dropped ("2,500" -> "2500")."""
     return {n.replace(",", "") for n in _NUMBER.findall(text)}

@@ -29,7 +29,8 @@ from evals.cases import BUILTIN, Case, Dataset, load_cases, split_of
 from evals.runner import eval_assistant, ingest_corpus
 
 SIGNALS = ["p_refuse", "greedy_refused", "verify_yes", "best_score", "margin", "uncovered",
-           "unsupported", "echoed", "novel", "dodged", "mean_logprob", "min_logprob"]
+           "gap", "gap_share", "names_gap", "unsupported", "echoed", "novel", "dodged",
+           "mean_logprob", "min_logprob"]
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
 
