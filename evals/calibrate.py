@@ -97,8 +97,17 @@ def _matrix(rows: Sequence[dict[str, Any]], names: list[str]) -> np.ndarray:
     return np.array([[float(r["signals"].get(n, 0.0)) for n in names] for r in rows])
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, float]:
-    """Weights and bias by Newton's method with an L2 penalty on the weights."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 2.0) -> tuple[np.ndarray, float]:
+    """Weights and bias by Newton's method with an L2 penalty on the weights of the
+    standardised signals (so the penalty treats a count and a probability alike), returned
+    for the raw signals."""
+    mean, spread = x.mean(axis=0), x.std(axis=0)
+    spread[spread == 0] = 1.0
+    w, b = _newton((x - mean) / spread, y, l2)
+    return w / spread, b - float((w * mean / spread).sum())
+
+
+def _newton(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
     xb = np.hstack([x, np.ones((len(x), 1))])
     w = np.zeros(xb.shape[1])
     penalty = np.eye(xb.shape[1]) * l2
@@ -158,20 +167,16 @@ def fit(paths: list[Path], names: list[str], write: bool) -> Calibration:
     return model
 
 
-def balanced(rows: list[dict[str, Any]], model: Calibration, t: float) -> float:
-    """Mean of answered-right and refused-right per dataset, averaged over datasets."""
-    values = []
-    for name in sorted({r["dataset"] for r in rows}):
-        part = [r for r in rows if r["dataset"] == name]
-        o = outcomes(part, [model.score(r["signals"]) for r in part], t)
-        values.append((o["answered_right"] + o["refused_right"]) / 2 if o["n_unanswerable"]
-                      else o["answered_right"])
-    return sum(values) / len(values)
+def decisions_right(rows: list[dict[str, Any]], model: Calibration, t: float) -> int:
+    """Right decisions at threshold t: answerable cases answered right, others refused."""
+    return sum(model.score(r["signals"]) >= t and bool(r["right"]) if r["answerable"]
+               else model.score(r["signals"]) < t for r in rows)
 
 
 def choose_threshold(model: Calibration, dev: list[dict[str, Any]]) -> float:
+    """The threshold with the most right decisions on dev (the one nearest 0.5 on a tie)."""
     grid = [i / 100 for i in range(5, 96)]
-    return max(grid, key=lambda t: (balanced(dev, model, t), -abs(t - 0.5)))
+    return max(grid, key=lambda t: (decisions_right(dev, model, t), -abs(t - 0.5)))
 
 
 def table(model: Calibration, dev: list[dict[str, Any]], test: list[dict[str, Any]]) -> None:
