@@ -146,8 +146,10 @@ def is_person(name: str) -> bool:
     "Executive Director")."""
     words = name.split()
     titled = len(words) >= 2 and words[0].lower() in _TITLES
-    if titled:
-        words = [w for w in words[1:] if w not in _ROMAN] or words[1:]
+    if titled:  # "Duke William II of Normandy": the words between the title and "of"
+        rest = [w for w in words[1:] if w not in _ROMAN]
+        cut = next((i for i, w in enumerate(rest) if w.lower() in _PARTICLES), len(rest))
+        words = rest[:cut] or words[1:]
     return (titled or 2 <= len(words) <= 3) and all(
         w.replace("-", "").isalpha() and w[0].isupper() and w.lower() not in _NOT_PERSON
         for w in words)
@@ -404,14 +406,38 @@ def clean_rewrite(reply: str, question: str) -> str:
     return line
 
 
+_WH_CLASS = {"what": "what|which", "which": "what|which", "who": "who|whom|whose",
+             "whom": "who|whom|whose", "whose": "who|whom|whose", "when": "when|what year",
+             "where": "where", "why": "why", "how": "how"}
+
+
 def rewrite_problem(rewrite: str, question: str, history: History) -> str:
-    """Why a model's rewrite of a follow-up cannot be used ("" when it can): it carries none of
-    the earlier turns' names, or it names something neither the history nor the question does
-    (the model answered instead of rewriting). Without names in the history nothing is checked.
+    """Why a model's rewrite of a follow-up cannot be used ("" when it can).
+
+    It is not a question while the follow-up was ("In 1066, William conquered England."); it
+    asks something else (the follow-up's question word and the noun it asks for are gone:
+    "Which newspaper interviewed him?" -> "Who interviewed Ren Zhengfei?"); it names someone
+    else than the subject the deterministic rewrite found ("they" after "Who runs Xiaomi?" is
+    Xiaomi, not Lei Jun); it carries none of the earlier turns' names; or it names something
+    neither the history nor the question does (the model answered instead of rewriting).
     """
+    if question.rstrip().endswith("?") and not rewrite.rstrip().endswith("?"):
+        return "not a question"
+    asked = re.search(r"\b(what|which|who|whom|whose|when|where|why|how)\b", question,
+                      re.IGNORECASE)
+    if asked and not re.search(rf"\b(?:{_WH_CLASS[asked.group(1).lower()]})\b", rewrite,
+                               re.IGNORECASE):
+        return f"drops '{asked.group(1).lower()}'"
+    noun = _wh_noun(_strip_and(question))
+    if noun and not re.search(rf"\b{re.escape(noun)}", rewrite, re.IGNORECASE):
+        return f"drops '{noun}'"
     said = [n for q, a in history for n in _named(q) + entities(a)]
     if not said:
         return ""
+    own = rewrite_without_model(question, history)
+    found = [n for n in said if mentions(own, n) and not mentions(question, n)]
+    if found and not any(mentions(rewrite, n) for n in found):
+        return f"names another subject than {found[0]}"
     carried = [n for n in said if not mentions(question, n)]
     if carried and not any(mentions(rewrite, n) for n in carried):
         return "drops the subject"
