@@ -28,7 +28,8 @@ _PLAIN = frozenset(
     "through between among within without about against around across behind beyond near "
     "according i he she it they we you his her its their our your him them this that these "
     "those there here yes no not tell give name list describe explain please mr mrs ms dr "
-    "some many most all any each every both either neither other another such".split()
+    "some many most all any each every both either neither other another such "
+    "ceo cto cfo coo".split()  # a role, not a subject: "the CEO of Xiaomi" is about Xiaomi
 )
 _PARTICLES = frozenset("of the de von van der du la le al bin".split())
 _ROMAN = frozenset("I II III IV V VI VII VIII IX X XI XII".split())
