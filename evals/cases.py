@@ -22,7 +22,7 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
 SPLITS = ("dev", "test")
 _FIELDS = {"id", "question", "answers", "all", "unanswerable", "history", "sources", "forbidden",
-           "kind", "folder", "split"}
+           "kind", "folder", "split", "carry"}
 
 
 class EvalError(FixableError):
@@ -42,7 +42,8 @@ class Case:
     the file names that hold the answer; `forbidden` are strings an answer must never contain
     (what an injected instruction asks for); `history` is earlier (question, answer) turns.
     `kind`, `folder` and `split` are free labels a dataset may use (the injection set: planted
-    or ordinary, the corpus subfolder it is asked in, dev or test).
+    or ordinary, the corpus subfolder it is asked in, dev or test). `carry`: names from the
+    history a follow-up's rewrite must keep, any one of them (the follow-up set).
     """
 
     id: str
@@ -56,6 +57,7 @@ class Case:
     kind: str = ""
     folder: str = ""
     split: str = ""
+    carry: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -117,7 +119,8 @@ def case_from_dict(raw: Any, where: str) -> Case:
         if not isinstance(raw.get(name), str) or not raw[name].strip():
             raise EvalError(f"{where}: '{name}' must be a non-empty string.",
                             fix=f"add a \"{name}\" to the case")
-    strings = {name: _strings(raw, name, where) for name in ("answers", "sources", "forbidden")}
+    strings = {name: _strings(raw, name, where)
+               for name in ("answers", "sources", "forbidden", "carry")}
     history = raw.get("history") or []
     if not isinstance(history, list) or not all(
         isinstance(turn, list | tuple) and len(turn) == 2 and all(isinstance(t, str) for t in turn)
@@ -135,7 +138,7 @@ def case_from_dict(raw: Any, where: str) -> Case:
         history=tuple((q, a) for q, a in history), sources=strings["sources"],
         forbidden=strings["forbidden"],
         kind=_label(raw, "kind", where), folder=_label(raw, "folder", where),
-        split=_label(raw, "split", where),
+        split=_label(raw, "split", where), carry=strings["carry"],
     )
 
 
@@ -198,5 +201,6 @@ def load_cases(path: Path) -> tuple[list[Case], list[Path]]:
 BUILTIN: dict[str, tuple[Path, list[Path]]] = {
     "sample_article": (DATASETS_DIR / "sample_article.jsonl", [SAMPLE_DIR]),
     "injection": (DATASETS_DIR / "injection.jsonl", [SAMPLE_DIR, DATASETS_DIR / "injection"]),
+    "followups": (DATASETS_DIR / "followups.jsonl", [SAMPLE_DIR, DATASETS_DIR / "followups"]),
 }
 DEFAULT_DATASET = "sample_article"
