@@ -8,7 +8,6 @@ numbers appear in the retrieved passages.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,7 +18,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable
 
-from assistant import grounding
+from assistant import followup, grounding
 from assistant.decision import (
     Calibration,
     draft_signals,
@@ -72,14 +71,6 @@ class Answer:
 def text_chain(prompt_name: str, llm: BaseChatModel) -> Runnable:
     """prompt | model | text, for one prompt file."""
     return load_prompt(prompt_name) | llm | StrOutputParser()
-
-
-def format_history(history: History, max_chars: int = 400) -> str:
-    lines = []
-    for question, answer in history:
-        lines.append(f"User: {question.strip()}")
-        lines.append(f"Assistant: {answer.strip()[:max_chars]}")
-    return "\n".join(lines)
 
 
 def format_passages(sources: list[Source]) -> str:
@@ -140,18 +131,12 @@ class RagChain:
         self.forced = prompt | llm.bind(logprobs=True, top_logprobs=10, logit_bias=NO_SENTINEL)
 
     def standalone(self, question: str, history: History) -> str:
-        """The follow-up rewritten with the history; the question itself without history."""
-        if not history:
-            return question
-        rewritten = self.condense.invoke(
-            {"history": format_history(history), "question": question}
-        ).strip()
-        line = rewritten.splitlines()[0].strip() if rewritten else ""
-        line = re.sub(r"^(standalone|rewritten)?\s*question:\s*", "", line, flags=re.IGNORECASE)
-        line = line.strip().strip('"“”').strip()
-        if not line or len(line) > 3 * len(question) + 200:
-            return question  # the model answered or rambled instead of rewriting
-        return line
+        """The follow-up rewritten with the history, checked (`followup.resolve`): the
+        question itself without history or when it names its own subject."""
+        return followup.resolve(question, history, self._rewrite)
+
+    def _rewrite(self, history_text: str, question: str) -> str:
+        return str(self.condense.invoke({"history": history_text, "question": question}))
 
     def retrieve(
         self, query: str, sources: Sequence[str] | None = None, also: Sequence[str] = ()
