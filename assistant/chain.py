@@ -1,9 +1,10 @@
-"""The conversational retrieval chain: condense -> retrieve -> gate -> answer -> verify.
+"""The conversational retrieval chain: condense -> retrieve -> gate -> answer -> decide.
 
-Each model step is an LCEL runnable (prompt | model | parser). Honest refusal is built in at
-three points rather than left to the prompt: retrieval relevance (nothing similar enough means
-no model call), the model's own "NOT IN DOCUMENTS", and a check that the answer's names and
-numbers appear in the retrieved passages.
+Each model step is an LCEL runnable (prompt | model | parser). Honest refusal is built in
+rather than left to the prompt: retrieval relevance (nothing similar enough means no model
+call), then one calibrated answer-or-refuse score over the model's token probabilities and
+checks of its draft against the passages (`assistant.decision`); backends without token
+probabilities keep the hand-written grounding rules (`assistant.grounding`).
 """
 
 from __future__ import annotations
