@@ -88,8 +88,9 @@ def refresh(row: dict[str, Any]) -> dict[str, Any]:
         retrieval = retrieval_signals([signals["best_score"]], passages, query)
         signals["uncovered"] = retrieval["uncovered"]
         signals.update(draft_signals(text, passages, query))
-        row["rules_refused"] = bool(signals.get("greedy_refused")) or grounding.is_refusal(
-            text) or grounding.is_ungrounded(text, passages, query)
+        row["refuses"] = not text or grounding.is_refusal(text)
+        row["rules_refused"] = bool(signals.get("greedy_refused")) or row["refuses"] or (
+            grounding.is_ungrounded(text, passages, query))
     return {**row, "signals": signals}
 
 
@@ -167,10 +168,16 @@ def fit(paths: list[Path], names: list[str], write: bool) -> Calibration:
     return model
 
 
+def answers(row: dict[str, Any], model: Calibration, t: float) -> bool:
+    """The chain answers: the draft does not itself say the passages lack the answer, and its
+    score reaches the threshold."""
+    return not row.get("refuses") and model.score(row["signals"]) >= t
+
+
 def decisions_right(rows: list[dict[str, Any]], model: Calibration, t: float) -> int:
     """Right decisions at threshold t: answerable cases answered right, others refused."""
-    return sum(model.score(r["signals"]) >= t and bool(r["right"]) if r["answerable"]
-               else model.score(r["signals"]) < t for r in rows)
+    return sum(answers(r, model, t) and bool(r["right"]) if r["answerable"]
+               else not answers(r, model, t) for r in rows)
 
 
 def choose_threshold(model: Calibration, dev: list[dict[str, Any]]) -> float:
@@ -185,12 +192,53 @@ def table(model: Calibration, dev: list[dict[str, Any]], test: list[dict[str, An
     for split, rows in (("dev", dev), ("test", test)):
         for name in sorted({r["dataset"] for r in rows}):
             part = [r for r in rows if r["dataset"] == name]
-            scores = [model.score(r["signals"]) for r in part]
+            scores = [model.score(r["signals"]) if not r.get("refuses") else -1.0
+                      for r in part]
             for t in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
                 o = outcomes(part, scores, t)
                 print(f"| {split} | {name} | {t:.1f} | {o['answered_right']:.2f} "
                       f"(n={o['n_answerable']}) | {o['refused_right']:.2f} "
                       f"(n={o['n_unanswerable']}) |")
+
+
+def _fitted(rows: list[dict[str, Any]], names: list[str]) -> tuple[Calibration, float]:
+    """A model over `names` fitted on `rows`, and its threshold chosen on them."""
+    if not names:  # the bias alone: answer everything (or nothing)
+        model = Calibration({}, 10.0, 0.5)
+        return model, 0.5
+    weights, bias = fit_logistic(_matrix(rows, names), np.array([float(r["right"]) for r in rows]))
+    model = Calibration(dict(zip(names, map(float, weights), strict=True)), bias, 0.5)
+    return model, choose_threshold(model, rows)
+
+
+def cross_validated(rows: list[dict[str, Any]], names: list[str], folds: int = 5) -> int:
+    """Right decisions over `folds` folds of `rows`, each decided by a model fitted (and
+    thresholded) on the other folds."""
+    total = 0
+    for k in range(folds):
+        train = [r for i, r in enumerate(rows) if i % folds != k]
+        held = [r for i, r in enumerate(rows) if i % folds == k]
+        model, t = _fitted(train, names)
+        total += decisions_right(held, model, t)
+    return total
+
+
+def forward_selection(dev: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """Signals added one at a time while they raise the cross-validated right decisions on
+    dev: a signal stays only if it helps on dev rows it was not fitted on."""
+    chosen: list[str] = []
+    best = cross_validated(dev, chosen)
+    print(f"forward selection on {len(dev)} dev rows (5-fold): none {best}")
+    while True:
+        trials = {n: cross_validated(dev, [*chosen, n]) for n in names if n not in chosen}
+        if not trials:
+            return chosen
+        name, score = max(trials.items(), key=lambda item: item[1])
+        if score <= best:
+            return chosen
+        chosen.append(name)
+        best = score
+        print(f"  + {name}: {score}")
 
 
 def _rates(rows: list[dict[str, Any]], answered: list[bool]) -> str:
@@ -220,15 +268,15 @@ def ablation(paths: list[Path], names: list[str]) -> None:
           f"{_rates(test, [not r['signals'].get('greedy_refused') for r in test])} |")
     print(f"| hand-written rules (before) | | "
           f"{_rates(test, [not r.get('rules_refused', True) for r in test])} |")
-    sets = [[n] for n in names] + [names] + [[m for m in names if m != n] for n in names]
+    selected = forward_selection(dev, names)
+    sets = ([[n] for n in names] + [names] + [[m for m in names if m != n] for n in names]
+            + [selected])
     for chosen in sets:
-        weights, bias = fit_logistic(_matrix(dev, chosen),
-                                     np.array([float(r["right"]) for r in dev]))
-        model = Calibration(dict(zip(chosen, map(float, weights), strict=True)), bias, 0.5)
-        t = choose_threshold(model, dev)
-        label = ("all" if chosen == names else "+".join(chosen) if len(chosen) == 1
+        model, t = _fitted(dev, chosen)
+        label = ("all" if chosen == names else "selected: " + "+".join(chosen)
+                 if chosen is selected else "+".join(chosen) if len(chosen) == 1
                  else "all but " + next(n for n in names if n not in chosen))
-        answered = [model.score(r["signals"]) >= t for r in test]
+        answered = [answers(r, model, t) for r in test]
         print(f"| {label} | {t:.2f} | {_rates(test, answered)} |")
 
 
