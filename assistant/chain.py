@@ -253,6 +253,11 @@ class RagChain:
             signals["verify_yes"] = self.check(inputs, draft)
             timings["check_s"] = time.perf_counter() - started
         score = self.calibration.score(signals)
+        invented = grounding.unsupported_facts(text, [s.text for s in sources], query)
+        if invented:  # a name or number found in neither the passages nor the question
+            return Answer(UNSUPPORTED.format(facts=", ".join(invented)), by_score, True, query,
+                          reason="unsupported", timings=timings, signals=signals, score=score,
+                          draft=draft)
         if score < self.threshold:
             return Answer(UNSURE, by_score, True, query, reason="unsure", timings=timings,
                           signals=signals, score=score, draft=draft)

@@ -169,9 +169,11 @@ def fit(paths: list[Path], names: list[str], write: bool) -> Calibration:
 
 
 def answers(row: dict[str, Any], model: Calibration, t: float) -> bool:
-    """The chain answers: the draft does not itself say the passages lack the answer, and its
-    score reaches the threshold."""
-    return not row.get("refuses") and model.score(row["signals"]) >= t
+    """The chain answers: the draft does not itself say the passages lack the answer, names no
+    name or number that neither the passages nor the question hold, and its score reaches the
+    threshold."""
+    return (not row.get("refuses") and not row["signals"].get("unsupported", 0.0)
+            and model.score(row["signals"]) >= t)
 
 
 def decisions_right(rows: list[dict[str, Any]], model: Calibration, t: float) -> int:
@@ -192,7 +194,7 @@ def table(model: Calibration, dev: list[dict[str, Any]], test: list[dict[str, An
     for split, rows in (("dev", dev), ("test", test)):
         for name in sorted({r["dataset"] for r in rows}):
             part = [r for r in rows if r["dataset"] == name]
-            scores = [model.score(r["signals"]) if not r.get("refuses") else -1.0
+            scores = [model.score(r["signals"]) if answers(r, model, 0.0) else -1.0
                       for r in part]
             for t in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
                 o = outcomes(part, scores, t)

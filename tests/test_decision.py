@@ -16,7 +16,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.retrievers import BaseRetriever
 from pydantic import Field
 
-from assistant.chain import MODEL_REFUSED, UNSURE, RagChain
+from assistant.chain import MODEL_REFUSED, UNSUPPORTED, UNSURE, RagChain
 from assistant.decision import (
     Calibration,
     first_top_logprobs,
@@ -153,6 +153,14 @@ def test_a_draft_under_the_threshold_is_withheld_but_kept_for_inspection() -> No
     assert answer.draft == "Xiaomi will invest 200 billion yuan [1]."
     _, lenient = ask(ProbChat(p_refuse=0.3, p_yes=0.2), threshold=0.2)
     assert not lenient.refused  # the threshold setting moves the operating point
+
+
+def test_a_confident_draft_with_an_invented_number_is_withheld_as_unsupported() -> None:
+    llm = ProbChat(p_refuse=0.05, answer="Xiaomi will invest 300 billion yuan [1].")
+    _, answer = ask(llm)
+    assert answer.refused and answer.reason == "unsupported"
+    assert answer.text == UNSUPPORTED.format(facts="300")
+    assert answer.score is not None and answer.score > MODEL.threshold  # the score alone passed
 
 
 def test_a_model_without_logprobs_keeps_the_rules() -> None:
