@@ -247,15 +247,16 @@ class RagChain:
         if not text or grounding.is_refusal(text):
             return Answer(MODEL_REFUSED, by_score, True, query, reason="model-refused",
                           timings=timings, signals=signals, draft=draft)
-        signals.update(draft_signals(text, [s.text for s in sources], query))
+        passages = [s.text for s in sources]
+        signals.update(draft_signals(text, passages, query))
         if "verify_yes" in self.calibration.weights:
             started = time.perf_counter()
             signals["verify_yes"] = self.check(inputs, draft)
             timings["check_s"] = time.perf_counter() - started
         score = self.calibration.score(signals)
-        invented = grounding.unsupported_facts(text, [s.text for s in sources], query)
-        if invented:  # a name or number found in neither the passages nor the question
-            return Answer(UNSUPPORTED.format(facts=", ".join(invented)), by_score, True, query,
+        if signals["unsupported"]:  # a name or number in neither the passages nor the question
+            invented = ", ".join(grounding.unsupported_facts(text, passages, query))
+            return Answer(UNSUPPORTED.format(facts=invented), by_score, True, query,
                           reason="unsupported", timings=timings, signals=signals, score=score,
                           draft=draft)
         if score < self.threshold:

@@ -124,20 +124,17 @@ def _newton(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]
     return w[:-1], float(w[-1])
 
 
-def outcomes(rows: Iterable[dict[str, Any]], scores: Iterable[float], threshold: float
-             ) -> dict[str, float]:
-    """Answered right (answerable), refused (unanswerable) and overall right at a threshold."""
-    ans = una = ans_right = una_refused = 0
-    for row, score in zip(rows, scores, strict=True):
-        answered = score >= threshold
+def outcomes(rows: Iterable[dict[str, Any]], answered: Iterable[bool]) -> dict[str, int]:
+    """Counts: answerable cases and those answered right; unanswerable ones and those refused."""
+    counts = {"answerable": 0, "answered_right": 0, "unanswerable": 0, "refused": 0}
+    for row, said in zip(rows, answered, strict=True):
         if row["answerable"]:
-            ans += 1
-            ans_right += answered and row["right"]
+            counts["answerable"] += 1
+            counts["answered_right"] += said and bool(row["right"])
         else:
-            una += 1
-            una_refused += not answered
-    return {"answered_right": ans_right / max(1, ans), "refused_right": una_refused / max(1, una),
-            "n_answerable": ans, "n_unanswerable": una}
+            counts["unanswerable"] += 1
+            counts["refused"] += not said
+    return counts
 
 
 def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
@@ -151,18 +148,17 @@ def fit(paths: list[Path], names: list[str], write: bool) -> Calibration:
     rows = load_rows(paths)
     dev = [r for r in rows if r["split"] == "dev"]
     test = [r for r in rows if r["split"] == "test"]
-    weights, bias = fit_logistic(_matrix(dev, names), np.array([float(r["right"]) for r in dev]))
+    fitted, chosen = _fitted(dev, names)
     ranges = {n: (float(_matrix(rows, [n]).min()), float(_matrix(rows, [n]).max()))
               for n in names}
-    model = Calibration(dict(zip(names, map(float, weights), strict=True)), bias, 0.5, ranges)
+    model = Calibration(fitted.weights, fitted.bias, chosen, ranges,
+                        about=f"fitted by evals/calibrate.py on {len(dev)} dev rows of "
+                        + ", ".join(sorted({r['dataset'] for r in dev})))
     print(f"fitted on {len(dev)} dev rows: " +
-          ", ".join(f"{n} {w:+.2f}" for n, w in model.weights.items()) + f", bias {bias:+.2f}")
+          ", ".join(f"{n} {w:+.2f}" for n, w in model.weights.items())
+          + f", bias {model.bias:+.2f}")
     table(model, dev, test)
     if write:
-        chosen = choose_threshold(model, dev)
-        model = Calibration(model.weights, bias, chosen, ranges,
-                            about=f"fitted by evals/calibrate.py on {len(dev)} dev rows of "
-                            + ", ".join(sorted({r['dataset'] for r in dev})))
         CALIBRATION.write_text(model.to_json(), encoding="utf-8")
         print(f"wrote {CALIBRATION} with threshold {chosen:.2f}")
     return model
@@ -194,13 +190,12 @@ def table(model: Calibration, dev: list[dict[str, Any]], test: list[dict[str, An
     for split, rows in (("dev", dev), ("test", test)):
         for name in sorted({r["dataset"] for r in rows}):
             part = [r for r in rows if r["dataset"] == name]
-            scores = [model.score(r["signals"]) if answers(r, model, 0.0) else -1.0
-                      for r in part]
             for t in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-                o = outcomes(part, scores, t)
-                print(f"| {split} | {name} | {t:.1f} | {o['answered_right']:.2f} "
-                      f"(n={o['n_answerable']}) | {o['refused_right']:.2f} "
-                      f"(n={o['n_unanswerable']}) |")
+                o = outcomes(part, [answers(r, model, t) for r in part])
+                print(f"| {split} | {name} | {t:.1f} | "
+                      f"{o['answered_right'] / max(1, o['answerable']):.2f} "
+                      f"(n={o['answerable']}) | {o['refused'] / max(1, o['unanswerable']):.2f} "
+                      f"(n={o['unanswerable']}) |")
 
 
 def _fitted(rows: list[dict[str, Any]], names: list[str]) -> tuple[Calibration, float]:
@@ -248,11 +243,9 @@ def _rates(rows: list[dict[str, Any]], answered: list[bool]) -> str:
     cells = []
     for name in sorted({r["dataset"] for r in rows}):
         pairs = [(r, a) for r, a in zip(rows, answered, strict=True) if r["dataset"] == name]
-        ans = [(r, a) for r, a in pairs if r["answerable"]]
-        una = [(r, a) for r, a in pairs if not r["answerable"]]
-        good = sum(a and r["right"] for r, a in ans)
-        refused = sum(not a for _, a in una)
-        cells.append(f"{good}/{len(ans)} · {refused}/{len(una)}")
+        o = outcomes([r for r, _ in pairs], [a for _, a in pairs])
+        cells.append(f"{o['answered_right']}/{o['answerable']} · "
+                     f"{o['refused']}/{o['unanswerable']}")
     return " | ".join(cells)
 
 
