@@ -35,14 +35,8 @@ BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
 
 def right(case: Case, text: str) -> bool:
-    """The draft answers the case: a yes/no case by the yes or no it gives, others by
-    containment (as `assistant eval` scores them)."""
-    if case.unanswerable:
-        return False
-    said = scorers.yes_no_answers(case.answers)
-    if said:
-        return scorers.polarity(text) == said
-    return scorers.answer_match(text, case.answers, case.all)
+    """The draft answers the case, as `assistant eval` scores it."""
+    return case.answerable and scorers.gives_answer(text, case.answers, case.all)
 
 
 def _spread(cases: list[Case], n: int) -> list[Case]:

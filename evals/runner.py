@@ -146,8 +146,7 @@ def score_case(case: Case, ranked: list[str], k: int, answer: Answer | None = No
         return s
     text = answer.text
     if case.answerable and case.answers:
-        right = (scorers.polarity(text) == yes_no if yes_no
-                 else scorers.answer_match(text, case.answers, case.all))
+        right = scorers.gives_answer(text, case.answers, case.all)
         s["answer_match"] = float(not answer.refused and right)
         s["false_refusal"] = float(answer.refused)
     if spans:
