@@ -1,7 +1,6 @@
 """Conversational question answering over your own documents, offline, with citations."""
 
 from assistant.api import AnswerStream, Assistant
-from assistant.chain import Answer
 from assistant.errors import (
     ERRORS,
     AssistantError,
@@ -14,7 +13,8 @@ from assistant.errors import (
     NoMatchingSourceError,
     UnknownBackendError,
 )
-from assistant.retrieval import Source
+from assistant.rag.chain import Answer
+from assistant.rag.retrieval import Source
 from assistant.settings import Settings
 from ingest import DocumentInfo, IngestReport
 

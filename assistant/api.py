@@ -10,11 +10,11 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from assistant import llms
-from assistant.chain import Answer, History, RagChain
-from assistant.decision import load_calibration
+from assistant.backends import registry
 from assistant.errors import EmptyIndexError, EmptyQuestionError
-from assistant.retrieval import Retriever, Source
+from assistant.rag.chain import Answer, History, RagChain
+from assistant.rag.decision import load_calibration
+from assistant.rag.retrieval import Retriever, Source
 from assistant.settings import Settings
 from ingest import DocumentInfo, IngestReport, Store, doctor, ingest_paths, load_embeddings
 from ingest.doctor import Checkup
@@ -69,7 +69,7 @@ class Assistant:
     ) -> None:
         self.settings = settings or Settings()
         if llm is None:
-            llms.parse(self.settings.llm)  # fail fast on an unknown backend name
+            registry.parse(self.settings.llm)  # fail fast on an unknown backend name
         self._llm = llm
         self._embeddings = embeddings
         self._embedding_id = embedding_id or self.settings.embedding
@@ -95,9 +95,9 @@ class Assistant:
         if self._llm is None:
             s = self.settings
             key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
-            self._llm = llms.load_llm(
+            self._llm = registry.load_llm(
                 s.llm,
-                llms.ModelOptions(
+                registry.ModelOptions(
                     models_dir=Path(s.data_dir) / "models",
                     max_tokens=s.max_answer_tokens,
                     temperature=s.temperature,

@@ -109,7 +109,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _chat_auth(args: argparse.Namespace) -> list[tuple[str, str]]:
-    from assistant.ui_auth import check_exposure, parse_auth, read_auth_file
+    from assistant.web.auth import check_exposure, parse_auth, read_auth_file
 
     pairs = [parse_auth(value) for value in args.auth or []]
     if args.auth_file is not None:
@@ -119,7 +119,7 @@ def _chat_auth(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from assistant.ui import launch
+    from assistant.web.app import launch
 
     auth = _chat_auth(args)
     assistant = _assistant(args)
@@ -134,9 +134,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from assistant.openai_compat import MODEL_ALIAS
+    from assistant.http.server import check_bind, serve
+    from assistant.http.wire import MODEL_ALIAS
     from assistant.origin import TOKEN_FILE
-    from assistant.server import check_bind, serve
 
     settings = _settings(args)
     key = args.api_key or (settings.api_key.get_secret_value() if settings.api_key else None)

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))  # after PYTHONPATH, so another checkout's code can be measured
 
-from assistant.answer_type import KINDS, expected, satisfies  # noqa: E402
+from assistant.rag.answer_type import KINDS, expected, satisfies  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"
 SAMPLE = ROOT / "evals" / "datasets" / "sample_article.jsonl"

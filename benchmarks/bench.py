@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402
-from assistant.grounding import is_refusal  # noqa: E402
-from assistant.llamacpp import ChatLlamaCpp  # noqa: E402
+from assistant.backends.llamacpp import ChatLlamaCpp  # noqa: E402
+from assistant.rag.grounding import is_refusal  # noqa: E402
 
 # Questions written while reading the sample article: facts it states (with a string the answer
 # must contain) and questions it cannot answer, several of them close to its topic.

@@ -9,7 +9,7 @@ each case retrieves with four rewrites of the follow-up:
 - *as asked*: the follow-up alone;
 - *condense*: today's chain, the model's rewrite (`prompts/condense.yaml`) cleaned as
   `RagChain.standalone` cleans it;
-- *resolve*: `assistant.followup.resolve` with the same model reply (no model call for a
+- *resolve*: `assistant.rag.followup.resolve` with the same model reply (no model call for a
   question that does not depend on the history);
 - *resolve, no model*: `resolve` without a model (the deterministic rewrite only).
 
@@ -44,16 +44,16 @@ sys.path.insert(0, str(ROOT))
 from langchain_core.runnables import Runnable  # noqa: E402
 
 from assistant import Assistant, Settings  # noqa: E402
-from assistant.chain import follow_up_wordings, text_chain  # noqa: E402
-from assistant.followup import (  # noqa: E402
+from assistant.backends.registry import ModelOptions, load_llm  # noqa: E402
+from assistant.rag.chain import follow_up_wordings, text_chain  # noqa: E402
+from assistant.rag.followup import (  # noqa: E402
     clean_rewrite,
     entities,
     format_history,
     mentions,
     resolve,
 )
-from assistant.llms import ModelOptions, load_llm  # noqa: E402
-from assistant.retrieval import Retriever, Source  # noqa: E402
+from assistant.rag.retrieval import Retriever, Source  # noqa: E402
 from evals.cases import BUILTIN, Case, load_cases  # noqa: E402
 from evals.runner import run_case  # noqa: E402
 from evals.scorers import contains  # noqa: E402

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))  # after PYTHONPATH, so another checkout's code can be measured
 
 from assistant import Settings  # noqa: E402
-from assistant.chain import MODEL_REFUSED, NO_PASSAGES, UNSUPPORTED  # noqa: E402
+from assistant.rag.chain import MODEL_REFUSED, NO_PASSAGES, UNSUPPORTED  # noqa: E402
 from evals.runner import eval_assistant  # noqa: E402
 from evals.scorers import answer_match, followed_injection  # noqa: E402
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings, Source  # noqa: E402
-from assistant.retrieval import Retriever  # noqa: E402
+from assistant.rag.retrieval import Retriever  # noqa: E402
 from ingest.store import Store  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"
@@ -282,7 +282,7 @@ FOLLOW_UPS = [
 
 def bench_rewriting(llm: str, data_dir: Path, embeddings: Any) -> list[list[str]]:
     """Follow-up retrieval hit@4: as asked, after the previous question, after LLM rewriting."""
-    from assistant.chain import RagChain, follow_up_wordings
+    from assistant.rag.chain import RagChain, follow_up_wordings
 
     squad = Assistant(Settings(data_dir=data_dir / "squad_kb", llm=llm), embeddings=embeddings)
     squad.ingest([squad_documents(data_dir)[0]])

@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.api import SAMPLE_DIR  # noqa: E402
-from assistant.ui import launch  # noqa: E402
+from assistant.web.app import launch  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -7,7 +7,7 @@
 always drafts an answer, even where it would have refused) and writes one line per case: its
 signals, its draft, whether that draft is right, whether the case is answerable and its split.
 `fit` fits a logistic model on the dev split, prints answered-right / refused-right at several
-thresholds on the test split, and with `--write` stores it as `assistant/calibration.json`.
+thresholds on the test split, and with `--write` stores it as `assistant/rag/calibration.json`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant import Settings, grounding
-from assistant.decision import CALIBRATION, Calibration, draft_signals, retrieval_signals
+from assistant import Settings
+from assistant.rag import grounding
+from assistant.rag.decision import CALIBRATION, Calibration, draft_signals, retrieval_signals
 from evals import scorers
 from evals.adapters import load_news, load_squad
 from evals.cases import BUILTIN, Case, Dataset, load_cases, split_of

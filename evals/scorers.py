@@ -14,7 +14,7 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 
-from assistant.grounding import numbers_in
+from assistant.rag.grounding import numbers_in
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")

@@ -1,11 +1,11 @@
-"""assistant.answer_type: the slot a question asks for, and whether a draft fills it."""
+"""assistant.rag.answer_type: the slot a question asks for, and whether a draft fills it."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.answer_type import KINDS, WANTED, dodged, expected, satisfies
-from assistant.grounding import SENTINEL
+from assistant.rag.answer_type import KINDS, WANTED, dodged, expected, satisfies
+from assistant.rag.grounding import SENTINEL
 
 NEWSPAPER = "Which newspaper interviewed Ren Zhengfei?"
 

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant import Assistant, Settings, ui_documents
-from assistant.server import create_app
+from assistant import Assistant, Settings
+from assistant.http.server import create_app
+from assistant.web import documents as ui_documents
 
 FACT = "The Zorblax reactor was commissioned in 1987 by Imelda Quist."
 QUESTION = "Who commissioned the Zorblax reactor?"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.decision import load_calibration
+from assistant.rag.decision import load_calibration
 from evals.calibrate import (
     _fitted,
     answers,

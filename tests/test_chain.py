@@ -18,8 +18,8 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field
 
 from assistant import Assistant, EmptyIndexError, EmptyQuestionError, Settings, Source
-from assistant.chain import MODEL_REFUSED, NO_PASSAGES, UNSUPPORTED, RagChain
-from assistant.grounding import SENTINEL
+from assistant.rag.chain import MODEL_REFUSED, NO_PASSAGES, UNSUPPORTED, RagChain
+from assistant.rag.grounding import SENTINEL
 from ingest.embeddings import HashingEmbeddings
 
 DOCS = {

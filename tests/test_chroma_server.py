@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.server import create_app
+from assistant.http.server import create_app
 from ingest.errors import EmbeddingMismatchError, StoreError
 from tests.net import free_port
 from tests.test_server import HUANG, ask, client, running, writer

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.chain import NO_PASSAGES
 from assistant.cli import main
+from assistant.rag.chain import NO_PASSAGES
 from ingest.embeddings import HashingEmbeddings
 from ingest.store import chunk_id
 

@@ -16,8 +16,8 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.retrievers import BaseRetriever
 from pydantic import Field
 
-from assistant.chain import MODEL_REFUSED, UNSUPPORTED, UNSURE, RagChain
-from assistant.decision import (
+from assistant.rag.chain import MODEL_REFUSED, UNSUPPORTED, UNSURE, RagChain
+from assistant.rag.decision import (
     Calibration,
     first_top_logprobs,
     load_calibration,

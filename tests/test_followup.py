@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.followup import (
+from assistant.rag.followup import (
     clean_rewrite,
     depends_on_history,
     entities,

@@ -1,11 +1,11 @@
-"""assistant.grounding: refusal wording, citation markers, and invented names and numbers."""
+"""assistant.rag.grounding: refusal wording, citation markers, and invented names and numbers."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.chain import MODEL_REFUSED, NO_PASSAGES
-from assistant.grounding import (
+from assistant.rag.chain import MODEL_REFUSED, NO_PASSAGES
+from assistant.rag.grounding import (
     SENTINEL,
     citations,
     drawn_terms,

@@ -13,15 +13,15 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field
 
 from assistant import Answer, Assistant, Settings, Source
-from assistant.injection import (
+from assistant.http.wire import sources_json
+from assistant.rag.injection import (
     has_instructions,
     neutralise,
     normalise,
     screen,
     strip_instructions,
 )
-from assistant.openai_compat import sources_json
-from assistant.ui_format import format_answer
+from assistant.web.format import format_answer
 from ingest.embeddings import HashingEmbeddings
 
 PLANTED = [

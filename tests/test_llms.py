@@ -13,15 +13,15 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from assistant import Assistant, Settings
-from assistant import models as models_module
+from assistant.backends import weights as models_module
+from assistant.backends.registry import PROVIDERS, ModelOptions, QuotingFakeChat, load_llm, parse
+from assistant.backends.weights import SplitModel, assemble, model_path
 from assistant.errors import (
     ChecksumError,
     ConfigError,
     ModelNotAvailableError,
     UnknownBackendError,
 )
-from assistant.llms import PROVIDERS, ModelOptions, QuotingFakeChat, load_llm, parse
-from assistant.models import SplitModel, assemble, model_path
 
 KNOWN_BACKENDS = "fake, llamacpp, ollama, openai"
 

@@ -352,7 +352,7 @@ def test_the_http_server_answers_409_while_another_process_writes(
 ) -> None:
     import httpx
 
-    from assistant.server import create_app
+    from assistant.http.server import create_app
     from tests.test_server import running, writer
 
     assistant = Assistant(settings)

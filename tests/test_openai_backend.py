@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.llms import QuotingFakeChat
+from assistant.backends.registry import QuotingFakeChat
 
 
 class CompletionsHandler(BaseHTTPRequestHandler):

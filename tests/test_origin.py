@@ -20,9 +20,9 @@ import pytest
 
 from assistant import Assistant, ConfigError, Settings
 from assistant.cli import main
+from assistant.http.server import check_bind, create_app
 from assistant.origin import HostPolicy, SameOrigin, is_loopback, local_token, plain_text
-from assistant.server import check_bind, create_app
-from assistant.ui_auth import check_exposure
+from assistant.web.auth import check_exposure
 from tests.net import free_port
 from tests.test_server import HUANG, client, running, serve_command
 from tests.test_server import writer as token
@@ -279,10 +279,10 @@ def test_a_foreign_websocket_handshake_is_closed_unanswered() -> None:
 def test_serve_prints_how_to_send_the_token(
     cli_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    import assistant.server
+    import assistant.http.server
 
     served: list[dict[str, Any]] = []
-    monkeypatch.setattr(assistant.server, "serve", lambda a, **kw: served.append(kw))
+    monkeypatch.setattr(assistant.http.server, "serve", lambda a, **kw: served.append(kw))
     kb = tmp_path / "my kb"
     assert main(["--data-dir", str(kb), "--llm", "fake", "serve", "--port", "8123"]) == 0
     assert capsys.readouterr().out.splitlines()[2] == (

@@ -16,10 +16,10 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda
 
 import prompts
-from assistant import chain as chain_module
-from assistant.chain import RagChain, format_passages
-from assistant.grounding import SENTINEL
-from assistant.retrieval import Source
+from assistant.rag import chain as chain_module
+from assistant.rag.chain import RagChain, format_passages
+from assistant.rag.grounding import SENTINEL
+from assistant.rag.retrieval import Source
 from prompts import PromptError, load_prompt, prompt_names
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from assistant import Assistant, NoMatchingSourceError, Settings, Source
 from assistant.cli import main
-from assistant.packing import pack, sentences, tokens
-from assistant.retrieval import Retriever, match_sources, mmr, rrf
+from assistant.rag.packing import pack, sentences, tokens
+from assistant.rag.retrieval import Retriever, match_sources, mmr, rrf
 from ingest import Store
 from ingest.embeddings import HashingEmbeddings
 

@@ -28,11 +28,11 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
 from assistant import Assistant, Settings
+from assistant.backends.registry import QuotingFakeChat
 from assistant.cli import main
 from assistant.errors import ConfigError
-from assistant.llms import QuotingFakeChat
-from assistant.openai_compat import ApiError, ChatMessage, ChatRequest, conversation
-from assistant.server import check_bind, create_app
+from assistant.http.server import check_bind, create_app
+from assistant.http.wire import ApiError, ChatMessage, ChatRequest, conversation
 from ingest.names import client_paths
 from tests.net import free_port
 
@@ -515,7 +515,7 @@ class RecordingServer:
 def test_real_model_queues_concurrent_streams_without_mixing(
     tmp_path: Path, minilm, sample_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant import llamacpp
+    from assistant.backends import llamacpp
 
     a = Assistant(Settings(data_dir=tmp_path / "kb", llm="llamacpp:smollm2-135m"),
                   embeddings=minilm)

@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
-from assistant import Answer, Assistant, ConfigError, EmptyIndexError, Source, ui, ui_auth, ui_chat
-from assistant import ui_format as fmt
+from assistant import Answer, Assistant, ConfigError, EmptyIndexError, Source
+from assistant.web import app as ui
+from assistant.web import auth as ui_auth
+from assistant.web import chat as ui_chat
+from assistant.web import format as fmt
 
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "![beacon](http://203.0.113.7/beacon.png)"
@@ -216,7 +219,7 @@ def test_auth_values_and_files(tmp_path: Path) -> None:
 
 
 def test_import_does_not_load_gradio() -> None:
-    code = "import sys, assistant.ui; print('gradio' in sys.modules)"
+    code = "import sys, assistant.web.app; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

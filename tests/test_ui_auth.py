@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant import Assistant, Settings, ui
-from assistant.ui_auth import LoginThrottle, too_many_attempts
+from assistant import Assistant, Settings
+from assistant.web import app as ui
+from assistant.web.auth import LoginThrottle, too_many_attempts
 from tests.net import free_port
 
 EVIL = "http://evil.example"

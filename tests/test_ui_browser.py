@@ -16,8 +16,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from assistant import Assistant, ConfigError, Settings, ui
-from assistant.feedback import FILE_NAME
+from assistant import Assistant, ConfigError, Settings
+from assistant.web import app as ui
+from assistant.web.feedback import FILE_NAME
 from tests.net import free_port
 
 pytestmark = pytest.mark.browser

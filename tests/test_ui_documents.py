@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Assistant, feedback, ui_documents, uploads
+from assistant import Assistant, uploads
+from assistant.web import documents as ui_documents
+from assistant.web import feedback
 from evals.cases import case_from_dict
 from ingest import DocumentInfo
 

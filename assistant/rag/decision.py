@@ -14,7 +14,7 @@ Signals, each a float (computed by the chain, attached to every `Answer` as `sig
     greedy_refused  the model's own first choice was the sentinel
 
 `Calibration.score` is a logistic model over them, P(answering gives a right answer), fitted on
-development data by `evals/calibrate.py` and stored in `assistant/calibration.json`; the chain
+development data by `evals/calibrate.py` and stored in `assistant/rag/calibration.json`; the chain
 answers when the score reaches the threshold (a setting) and refuses otherwise.
 """
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant import answer_type, grounding
+from assistant.rag import answer_type, grounding
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
 

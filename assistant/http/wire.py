@@ -1,6 +1,6 @@
 """The OpenAI chat-completions wire format: requests in, answers and stream chunks out.
 
-Pure functions and pydantic models, no I/O, so that `assistant.server` only wires routes. The
+Pure functions and pydantic models, no I/O, so that `assistant.http.server` only wires routes. The
 assistant answers from its own prompts, so a request's system messages and sampling options are
 accepted (clients send them by default) and ignored; the answer's sources travel in extra
 fields that OpenAI clients keep (`completion.sources` with the official Python client).
@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.chain import Answer, History
+from assistant.rag.chain import Answer, History
 from ingest.names import display_name
 
 MODEL_ALIAS = "docs-assistant"  # always accepted, whatever `Settings.llm` names

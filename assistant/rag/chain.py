@@ -3,8 +3,8 @@
 Each model step is an LCEL runnable (prompt | model | parser). Honest refusal is built in
 rather than left to the prompt: retrieval relevance (nothing similar enough means no model
 call), then one calibrated answer-or-refuse score over the model's token probabilities and
-checks of its draft against the passages (`assistant.decision`); backends without token
-probabilities keep the hand-written grounding rules (`assistant.grounding`).
+checks of its draft against the passages (`assistant.rag.decision`); backends without token
+probabilities keep the hand-written grounding rules (`assistant.rag.grounding`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable
 
-from assistant import followup, grounding
-from assistant.decision import (
+from assistant.rag import followup, grounding
+from assistant.rag.decision import (
     Calibration,
     draft_signals,
     first_top_logprobs,
@@ -29,9 +29,9 @@ from assistant.decision import (
     token_logprobs,
     yes_share,
 )
-from assistant.injection import neutralise, screen
-from assistant.packing import pack
-from assistant.retrieval import Retriever, Source
+from assistant.rag.injection import neutralise, screen
+from assistant.rag.packing import pack
+from assistant.rag.retrieval import Retriever, Source
 from prompts import load_prompt
 
 History = Sequence[tuple[str, str]]
@@ -105,7 +105,7 @@ class RagChain:
 
     With a `calibration` and a model that reports token probabilities and takes a token ban
     (`reports_logprobs`: llama.cpp), the
-    answer-or-refuse decision is one fitted score over signals (`assistant.decision`), refusing
+    answer-or-refuse decision is one fitted score over signals (`assistant.rag.decision`), refusing
     below `threshold`; otherwise the hand-written grounding rules decide.
     """
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from assistant.retrieval import Source
+from assistant.rag.retrieval import Source
 from ingest.lexical import STOPWORDS
 
 CHARS_PER_TOKEN = 4  # English prose with the Qwen and Llama tokenizers; an estimate is enough

@@ -45,7 +45,7 @@ from assistant.errors import (
     StoreError,
     describe,
 )
-from assistant.openai_compat import (
+from assistant.http.wire import (
     MODEL_ALIAS,
     ApiError,
     ChatRequest,

@@ -4,7 +4,7 @@ The chat streams answers with their cited sources, can be scoped to some documen
 answered with another model, number of passages or retrieval mode (settings per browser
 session), keeps its history in the browser across reloads, and takes thumbs up/down with a
 comment into `<data_dir>/feedback.jsonl`. The documents tab uploads files or zips, lists,
-removes and re-ingests documents. All document text is escaped as `assistant.ui_format`
+removes and re-ingests documents. All document text is escaped as `assistant.web.format`
 explains. Gradio is imported only by `build_app` and `launch`, so importing this module is cheap.
 """
 
@@ -16,12 +16,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant import feedback, ui_documents
 from assistant.errors import ERRORS
 from assistant.origin import HostPolicy, SameOrigin, plain_text
-from assistant.ui_auth import Credentials, LoginThrottle, ThrottledLogin, check_exposure
-from assistant.ui_chat import RETRIEVAL_MODES, Variants, plain_messages, respond, turn_record
-from assistant.ui_format import (
+from assistant.web import documents, feedback
+from assistant.web.auth import Credentials, LoginThrottle, ThrottledLogin, check_exposure
+from assistant.web.chat import RETRIEVAL_MODES, Variants, plain_messages, respond, turn_record
+from assistant.web.format import (
     ERROR_LABEL,
     REFUSED_LABEL,
     SOURCES_MARK,
@@ -72,7 +72,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     variants = Variants(assistant)
     settings = assistant.settings
     feedback_file = Path(settings.data_dir) / feedback.FILE_NAME
-    root = ui_documents.uploads_dir(assistant)
+    root = documents.uploads_dir(assistant)
     max_k = max(20, settings.k)  # the passages slider's range
 
     def header(model: str) -> str:
@@ -86,9 +86,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             docs = assistant.documents()
         except ERRORS as exc:
             return format_error(exc), gr.update(), gr.update(), header(model)
-        choices = ui_documents.choices(docs, root)
+        choices = documents.choices(docs, root)
         known = {value for _, value in choices}
-        return (ui_documents.documents_table(docs, root),
+        return (documents.documents_table(docs, root),
                 gr.update(choices=choices, value=[]),
                 gr.update(choices=choices, value=[v for v in scope or [] if v in known]),
                 header(model))
@@ -151,12 +151,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
             try:
                 if action == "upload":
-                    rows = ui_documents.upload(assistant, files or [], tick, inbox)
+                    rows = documents.upload(assistant, files or [], tick, inbox)
                 elif action == "remove":
-                    rows = ui_documents.remove(assistant, selected or [])
+                    rows = documents.remove(assistant, selected or [])
                 else:
-                    rows = ui_documents.reingest(assistant, selected or [], tick)
-                result = ui_documents.results_table(rows, root)
+                    rows = documents.reingest(assistant, selected or [], tick)
+                result = documents.results_table(rows, root)
             except ERRORS as exc:
                 result = format_error(exc)
             except Exception as exc:  # shown on the page, not as gradio's bare "Error"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from assistant import uploads
 from assistant.errors import ERRORS, describe
-from assistant.ui_format import neutralise
+from assistant.web.format import neutralise
 from ingest import DocumentInfo, IngestReport
 from ingest.names import display_name as visible
 from ingest.pipeline import Progress as IngestProgress

@@ -1,6 +1,6 @@
 """The chat's logic without Gradio: answering a turn, the settings variants, turn records.
 
-`respond` turns `Assistant.stream` into chat messages (escaped as `assistant.ui_format`
+`respond` turns `Assistant.stream` into chat messages (escaped as `assistant.web.format`
 explains); `Variants` gives each browser session the assistant for the model, number of
 passages and retrieval mode it chose, sharing one index.
 """
@@ -13,10 +13,10 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from assistant import models
-from assistant.chain import Answer
+from assistant.backends import weights
 from assistant.errors import ERRORS, ConfigError
-from assistant.ui_format import format_answer, format_error, message_text, neutralise, source_name
+from assistant.rag.chain import Answer
+from assistant.web.format import format_answer, format_error, message_text, neutralise, source_name
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
@@ -51,7 +51,7 @@ def model_choices(current: str) -> list[str]:
     """The answer models offered: the configured one, the bundled local models, the fake.
 
     A fixed list, not free text: a browser must not make the server load an arbitrary path."""
-    offered = [current, *(f"llamacpp:{name}" for name in models.KNOWN_MODELS), "fake"]
+    offered = [current, *(f"llamacpp:{name}" for name in weights.KNOWN_MODELS), "fake"]
     return list(dict.fromkeys(offered))
 
 

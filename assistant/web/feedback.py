@@ -7,7 +7,7 @@ Each line is a case in the evals format (`id`, `question`, `answers`, `all`, `un
 added later is appended as a new line with the same `id`: `read` keeps the last line per id.
 `to_cases` keeps the liked ones with the case fields only, ready for an evals dataset:
 
-    python -m assistant.feedback ~/.local/share/docs-assistant/feedback.jsonl > cases.jsonl
+    python -m assistant.web.feedback ~/.local/share/docs-assistant/feedback.jsonl > cases.jsonl
 """
 
 from __future__ import annotations

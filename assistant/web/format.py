@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any
 
-from assistant.chain import Answer
 from assistant.errors import describe
-from assistant.retrieval import Source
+from assistant.rag.chain import Answer
+from assistant.rag.retrieval import Source
 from ingest.names import display_name
 
 REFUSED_LABEL = '<span class="da-label da-refused">Not in your documents</span>'

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.grounding import (
+from assistant.rag.grounding import (
     _CITATION,
     _COMMON,
     _FUNCTION,

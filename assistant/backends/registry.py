@@ -40,8 +40,8 @@ class ModelOptions:
 
 
 def _llamacpp(model: str, opts: ModelOptions) -> BaseChatModel:
-    from assistant.llamacpp import ChatLlamaCpp
-    from assistant.models import model_path
+    from assistant.backends.llamacpp import ChatLlamaCpp
+    from assistant.backends.weights import model_path
 
     return ChatLlamaCpp(
         model_path=str(model_path(model or "qwen2.5-coder-1.5b", opts.models_dir)),

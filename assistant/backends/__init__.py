@@ -1,0 +1,1 @@
+"""Answer models: the `provider:model` registry, the in-process llama.cpp model, its weights."""

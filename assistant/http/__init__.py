@@ -1,0 +1,1 @@
+"""`assistant serve`: an OpenAI-compatible HTTP API over one `Assistant`."""

@@ -1,0 +1,1 @@
+"""Question answering over retrieved passages: condense, retrieve, pack, answer, decide, cite."""
