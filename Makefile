@@ -33,11 +33,12 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium missing: the browser test will be skipped (apt-get install chromium)"; fi; }
 
+# -m "" clears the default marker filter (pyproject.toml), so every test runs
 test: setup browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m ""
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow and not integration and not browser"
+	$(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check .

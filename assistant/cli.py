@@ -9,20 +9,21 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from assistant.errors import ERRORS, describe
 from assistant.settings import Settings
 from ingest.names import display_name
 
+COMMANDS = "docs_assistant.commands"
+"""Entry-point group of commands other packages add (`evals` adds `eval`): each entry point is
+`register(subparsers)`, which adds one parser whose `func(args)` runs the command (the global
+options `--data-dir`, `--llm` and `-k` are on `args`)."""
+
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {
-        key: value
-        for key, value in {"data_dir": args.data_dir, "llm": args.llm, "k": args.k}.items()
-        if value is not None
-    }
-    return Settings(**overrides)
+    return Settings.from_options(data_dir=args.data_dir, llm=args.llm, k=args.k)
 
 
 def _assistant(args: argparse.Namespace):  # -> Assistant; imported late to keep --help fast
@@ -156,16 +157,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    from evals.cli import evaluate  # evals builds on assistant, never the other way at import
-
-    return evaluate(args, _settings(args))
-
-
 _NO_WAIT = "fail at once if another process is writing to the knowledge base (default: wait)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant", description="Ask questions about your own documents."
     )
@@ -221,17 +216,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key", help="required beyond localhost (ASSISTANT_API_KEY)")
     p.set_defaults(func=cmd_serve)
 
-    from evals.cli import add_arguments  # light: argparse options only, models load on use
-
-    p = sub.add_parser("eval", help="run the evals and compare with the committed baseline")
-    add_arguments(p)
-    p.set_defaults(func=cmd_eval)
+    _add_plugins(sub, argv)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` names, skipping the global options and their values."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in ("--data-dir", "--llm", "-k"):
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def _add_plugins(sub: argparse._SubParsersAction, argv: Sequence[str] | None) -> None:
+    """Commands of other packages, imported only when named (or to list them in --help)."""
+    wanted = _command(sys.argv[1:] if argv is None else argv)
+    if wanted in sub.choices:
+        return  # a built-in command: no plugin is imported
+    for entry in entry_points(group=COMMANDS):
+        entry.load()(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,3 +79,8 @@ class Settings(BaseSettings):
         50, gt=0, description="Largest upload (UI or API): one file, or a zip's unpacked total (MB)"
     )
     upload_max_files: int = Field(1000, ge=1, description="Most files in one upload (UI or API)")
+
+    @classmethod
+    def from_options(cls, **options: Any) -> Settings:
+        """Settings from the environment, overridden by the command-line options that were given."""
+        return cls(**{key: value for key, value in options.items() if value is not None})

@@ -93,16 +93,12 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - started
 
 
-def bench_throughput(n: int, rounds: int, tutorial: bool, int8: bool) -> dict[str, Any]:
-    import numpy as np
+def _sides(ours: Assistant, model: Any, tmp: Path, tutorial: bool, int8: bool
+           ) -> tuple[dict[str, Callable[[Path, list[str], list], Any]], Any]:
+    """What each round times: our pipeline, the raw encoder, and optionally the tutorial wiring
+    and an int8-quantized encoder (returned too, for the quality comparison)."""
     import torch
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    write_corpus(tmp / "docs", n, rounds)
-    embeddings = load_embeddings(DEFAULT_EMBEDDING)
-    model = embeddings._client  # type: ignore[attr-defined]  # the SentenceTransformer
-    ours = Assistant(Settings(data_dir=tmp / "kb", llm="fake"), embeddings=embeddings)
-    _ = ours.store  # opened once, like the model: the rounds time the ingest itself
     sides: dict[str, Callable[[Path, list[str], list], Any]] = {
         "pipeline": lambda folder, texts, rows: ours.ingest([folder]),
         "raw encode": lambda folder, texts, rows: model.encode(
@@ -126,6 +122,21 @@ def bench_throughput(n: int, rounds: int, tutorial: bool, int8: bool) -> dict[st
         quantized.encode(["warm up"])
         sides["int8 encode"] = lambda folder, texts, rows: quantized.encode(
             texts, batch_size=64, normalize_embeddings=True)
+    else:
+        quantized = None
+    return sides, quantized
+
+
+def bench_throughput(n: int, rounds: int, tutorial: bool, int8: bool) -> dict[str, Any]:
+    import numpy as np
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    write_corpus(tmp / "docs", n, rounds)
+    embeddings = load_embeddings(DEFAULT_EMBEDDING)
+    model = embeddings._client  # type: ignore[attr-defined]  # the SentenceTransformer
+    ours = Assistant(Settings(data_dir=tmp / "kb", llm="fake"), embeddings=embeddings)
+    _ = ours.store  # opened once, like the model: the rounds time the ingest itself
+    sides, quantized = _sides(ours, model, tmp, tutorial, int8)
     model.encode(["warm up"])
 
     seconds: dict[str, float] = defaultdict(float)

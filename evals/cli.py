@@ -63,6 +63,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also score answers with this LLM judge, e.g. openai:gpt-4o-mini")
 
 
+def register(commands: argparse._SubParsersAction) -> None:
+    """`assistant eval`: this package's command, found through the `docs_assistant.commands`
+    entry point so that `assistant` never imports `evals`."""
+    parser = commands.add_parser(
+        "eval", help="run the evals and compare with the committed baseline")
+    add_arguments(parser)
+    parser.set_defaults(func=lambda args: evaluate(args, Settings.from_options(
+        data_dir=args.data_dir, llm=args.llm, k=args.k)))
+
+
 def load_dataset(spec: str, args: argparse.Namespace, workdir: Path) -> Dataset:
     """A dataset from its name, its file or a `beir:`/`squad:`/`news:` folder (written into
     `workdir`), cut to `--split` and then `--limit`."""
@@ -203,11 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", type=int, help="passages retrieved per question")
     add_arguments(parser)
     args = parser.parse_args(argv)
-    overrides = {key: value for key, value in
-                 {"data_dir": args.data_dir, "llm": args.llm, "k": args.k}.items()
-                 if value is not None}
     try:
-        return evaluate(args, Settings(**overrides))
+        return evaluate(args, Settings.from_options(data_dir=args.data_dir, llm=args.llm,
+                                                    k=args.k))
     except ERRORS as exc:
         print(f"Error: {describe(exc)}", file=sys.stderr)
         return 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ingest.pipeline import IngestReport
+from ingest.report import IngestReport
 from ingest.store import Store
 
 PAGE = 500  # chunks read back per `get`

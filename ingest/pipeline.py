@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from langchain_core.embeddings import Embeddings
 from ingest.chunking import split
 from ingest.errors import DocumentNotFoundError
 from ingest.loaders import UnreadableFileError, load_file, skip_reason
+from ingest.report import IngestReport
 from ingest.store import DocumentInfo, Store
 from ingest.walk import check_paths, list_files, special_reason, user_path
 from ingest.writer import BatchWriter, FileJob, OnFile, OnProgress, Progress
@@ -31,32 +31,6 @@ __all__ = ["IngestReport", "Progress", "check_paths", "ingest_paths", "remove_do
 
 EMBED_BATCH = 1024  # chunks per embedding call, across files
 MAX_FILE_MB = 50.0
-
-
-@dataclass
-class IngestReport:
-    """What one ingest run did; `failed` and `skipped` hold (path, reason) pairs."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    chunks: int = 0
-
-    @property
-    def ok(self) -> bool:
-        """False only when some file failed and none could be ingested."""
-        return not self.failed or bool(self.added or self.updated or self.unchanged)
-
-    def summary(self) -> str:
-        skipped = f"{len(self.skipped)} skipped, " if self.skipped else ""
-        return (
-            f"{len(self.added)} added, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-            f"{len(self.failed)} failed, {skipped}{self.chunks} chunks written"
-        )
 
 
 def _chunks(

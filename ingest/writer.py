@@ -17,14 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from ingest.report import IngestReport
 from ingest.store import Store, chunk_id
-
-if TYPE_CHECKING:  # the pipeline imports this module at run time
-    from ingest.pipeline import IngestReport
 
 
 @dataclass(frozen=True)
