@@ -131,8 +131,8 @@ def first_sentence(text: str) -> str:
 # -- stems ----------------------------------------------------------------------------------------
 # Three crude stemmers, each kept for the results measured with it.
 def stem(word: str) -> str:
-    """The word cut to 4 to 6 letters: "revenues" and "revenue" both give "revenu" (grounding
-    and the calibrated decision)."""
+    """The word's first 4 to 6 letters, 3 letters short of it when it can: "chips" -> "chip",
+    "nanometers" -> "nanome" (grounding and the calibrated decision)."""
     return word[: min(6, max(4, len(word) - 3))]
 
 
