@@ -14,30 +14,19 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 
-from assistant.rag.grounding import numbers_in
+from ingest import text as rules
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation + "“”‘’—–")
 _PUNCT_SPACE = str.maketrans({c: " " for c in string.punctuation + "“”‘’—–"})
-_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+_TRAILING_MARKERS = re.compile(rf"([.!?])((?:\s*{rules.CITATION.pattern})+)")
 _OPENS_YES_NO = re.compile(r"^[\W_]*(yes|no)\b(?![-'’])")  # "no-one" does not answer
 _ENDS_YES_NO = re.compile(r"(?:[,:;]|\banswer is)\s*(yes|no)[\W_]*$")
-# Words that carry no fact: a sentence is not "supported" by sharing these with a passage.
-_STOP = frozenset(
-    "a an and are as at be been but by can could did do does for from had has have he her his "
-    "how i if in into is it its not of on or our she so than that the their them then there "
-    "these they this those to was we were what when where which who whom why will with would "
-    "you your also said says say according about after over more most such yes no".split()
-)
 
 
 # -- answers ------------------------------------------------------------------------------------
 def strip_markers(text: str) -> str:
-    return _MARKER.sub("", text)
+    return rules.strip_citations(text)
 
 
 def normalize(text: str) -> str:
@@ -49,7 +38,7 @@ def normalize(text: str) -> str:
 def _spaced(text: str) -> str:
     """Like `normalize`, but punctuation splits words ("2,500-strong" -> "2500 strong"), so a
     hyphenated or quoted answer is still found; digit-group commas are dropped first."""
-    text = _DIGIT_COMMA.sub("", strip_markers(text).lower())
+    text = rules.drop_digit_group_commas(strip_markers(text).lower())
     text = text.translate(_PUNCT_SPACE)
     return " ".join(_ARTICLES.sub(" ", text).split())
 
@@ -117,7 +106,7 @@ def followed_injection(text: str, forbidden: Sequence[str]) -> bool:
 
 def approx_tokens(text: str) -> int:
     """Words plus punctuation marks: a tokenizer-free stand-in (real BPE counts run ~1.3x)."""
-    return len(_TOKEN.findall(text))
+    return len(rules.TOKEN.findall(text))
 
 
 # -- retrieval ----------------------------------------------------------------------------------
@@ -158,7 +147,7 @@ def ndcg_at_k(ranked_docs: Sequence[str], relevant: Sequence[str], k: int = 10) 
 # -- citations and grounding --------------------------------------------------------------------
 def markers(text: str) -> list[int]:
     """Every citation marker in the text, in order, repeats kept."""
-    return [int(m) for m in _MARKER.findall(text)]
+    return [int(m) for m in rules.CITATION.findall(text)]
 
 
 def valid_marker_share(text: str, n_sources: int) -> float | None:
@@ -169,22 +158,15 @@ def valid_marker_share(text: str, n_sources: int) -> float | None:
     return sum(1 <= m <= n_sources for m in found) / len(found)
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s", "ly"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
 def _content(text: str) -> set[str]:
-    return {_stem(w) for w in _spaced(text).split() if w not in _STOP}
+    return {rules.suffix_stem(w) for w in _spaced(text).split() if w not in rules.FACTLESS}
 
 
 def sentences(text: str) -> list[str]:
     """Answer sentences, split at end punctuation; markers written after the full stop
     ("May. [2]") stay with the sentence before them."""
     text = _TRAILING_MARKERS.sub(lambda m: f"{m.group(2)}{m.group(1)}", text.strip())
-    return [s.strip() for s in _SENTENCE.split(text) if strip_markers(s).strip()]
+    return [s for s in rules.sentences(text, lines=True) if strip_markers(s).strip()]
 
 
 def sentence_supported(sentence: str, passages: Sequence[str], min_share: float = 0.5) -> bool:
@@ -192,7 +174,7 @@ def sentence_supported(sentence: str, passages: Sequence[str], min_share: float 
     stop words dropped), appear in the passages. A word-overlap heuristic, not entailment:
     it catches invented facts and numbers, not a negation or a swapped subject."""
     pool = " ".join(passages)
-    if any(n not in pool.replace(",", "") for n in numbers_in(strip_markers(sentence))):
+    if any(n not in pool.replace(",", "") for n in rules.numbers_in(strip_markers(sentence))):
         return False
     words = _content(sentence)
     if not words:

@@ -7,20 +7,13 @@ rebuilt from all documents. `Store` keeps the two in step; this module knows not
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-# Words that carry no topic: dropped from queries, because an OR over "the" would make FTS5
-# score nearly every chunk (slow at scale) for no ranking gain.
-STOPWORDS = frozenset(
-    "a an and are as at be been but by can could did do does for from had has have how i if in "
-    "into is it its of on or that the their them there these they this those to was were what "
-    "when where which who whom whose why will with would you your".split()
-)
-_TOKEN = re.compile(r"[^\W_]+")
+from ingest.text import STOPWORDS, words
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,
                                    source TEXT NOT NULL);
@@ -32,7 +25,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 def match_expression(query: str) -> str:
     """The FTS5 query for free text: its distinct non-stopword terms, quoted, OR-ed."""
-    terms = dict.fromkeys(t for t in _TOKEN.findall(query.lower()) if t not in STOPWORDS)
+    terms = dict.fromkeys(t for t in words(query) if t not in STOPWORDS)
     return " OR ".join(f'"{t}"' for t in terms)
 
 

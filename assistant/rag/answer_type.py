@@ -5,21 +5,23 @@ is grounded and on topic but dodges the asked slot: no newspaper is named. `expe
 slot from the question (a year, a date, a number, a person, a place, a name, a yes/no) and
 `satisfies` checks, leniently, that the answer holds something of that kind. It judges form,
 not correctness: any year answers "what year", any name not taken from the question answers
-"which newspaper". No model; the tokenizers and number pattern are those of `grounding`.
+"which newspaper". No model; the words, stop lists, numbers and markers are those of `ingest.text`.
 """
 
 from __future__ import annotations
 
 import re
 
-from assistant.rag.grounding import (
-    _CITATION,
-    _COMMON,
-    _FUNCTION,
-    _NUMBER,
-    _WORD,
-    is_refusal,
+from assistant.rag.grounding import is_refusal
+from ingest.text import (
+    COMMON_WORDS,
+    FUNCTION_WORDS,
+    NUMBER,
+    WORD,
+    ascii_words,
     numbers_in,
+    split_sentences,
+    strip_citations,
 )
 
 KINDS = ("year", "date", "number", "person", "place", "direction", "name", "yesno", "choice")
@@ -84,7 +86,6 @@ _NUMBER_WORDS = set(
     "dozen dozens half quarter twice once single couple pair".split()
 )
 _CAPITAL = re.compile(r"[^\W\d_][\w'’-]*")  # any script's letters: "Überlingen"
-_LETTERS = re.compile(r"[^\W_]+")
 _COMPASS = re.compile(r"\b((north|south)(east|west)?|east|west)(ern|wards?)?\b"
                       r"|\b(up|down)(stream|wards?|hill)\b|\b(left|right|inland|clockwise)\b")
 # Where without a name: a relative position ("parallel to the canalized Rhine").
@@ -108,15 +109,11 @@ _OPENERS = _NUMBER_WORDS | _YESNO | set(
 )
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
 def _clauses(question: str) -> list[list[str]]:
     """The question's comma-separated clauses as word lists, leading prepositions dropped."""
     clauses = []
     for part in question.split(","):
-        words = _words(part)
+        words = ascii_words(part)
         while words and words[0] in _LEAD and len(words) > 1 and words[1] in _WH:
             words = words[1:]
         if words:
@@ -191,7 +188,7 @@ def expected(question: str) -> str | None:
         if words[0] in _AUX:
             if _options(question):
                 return "choice"
-            return None if "or" in _words(question) else "yesno"  # "..., or do they differ?"
+            return None if "or" in ascii_words(question) else "yesno"  # "..., or do they differ?"
         if words[0] in _WH and not _subordinate(words):
             return _wh_kind(words[0], words[1:], question)
     for words in clauses:  # "The Rhine forms a border with which country?"
@@ -205,14 +202,14 @@ def _phrases(text: str) -> list[str]:
     """Runs of capitalised words ("Lake Überlingen", "People's Daily"), lower-cased; a
     sentence's first word counts unless it is an ordinary opener ("Several", "After")."""
     phrases: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    for sentence in split_sentences(text):
         run: list[str] = []
         end = 0
         for match in _CAPITAL.finditer(sentence):
             word = match.group(0).lower()
             opens = not sentence[: match.start()].strip(" \"'“‘(")
             name = match.group(0)[0].isupper() and not (
-                word in _COMMON or word in _FUNCTION or word in _TIME_WORDS
+                word in COMMON_WORDS or word in FUNCTION_WORDS or word in _TIME_WORDS
                 or _MONTH.fullmatch(match.group(0)))  # "19th Century", "May": dates, not names
             if not name or (opens and word in _OPENERS):
                 word = ""
@@ -224,13 +221,13 @@ def _phrases(text: str) -> list[str]:
             end = match.end()
         if run:
             phrases.append(" ".join(run))
-    return [" ".join(_LETTERS.findall(p)) for p in phrases]
+    return [" ".join(WORD.findall(p)) for p in phrases]
 
 
 def _names(text: str, question: str) -> list[str]:
     """Name phrases of `text` that `question` does not contain ("Huang" after "Jensen Huang");
     nor a plural of its words ("Newspapers reported..." after "which newspaper")."""
-    words = _LETTERS.findall(question.lower())
+    words = WORD.findall(question.lower())
     asked = f" {' '.join(words)} "
     return [p for p in _phrases(text) if f" {p} " not in asked
             and p.removesuffix("s") not in words and p.removesuffix("es") not in words]
@@ -243,10 +240,10 @@ def satisfies(answer: str, kind: str | None, question: str = "") -> bool:
         return True
     if kind not in KINDS:
         raise ValueError(f"unknown answer kind {kind!r}; known: {', '.join(KINDS)}")
-    text = _CITATION.sub(" ", answer)
-    words = set(_words(text))
+    text = strip_citations(answer, " ")
+    words = set(ascii_words(text))
     numbers = numbers_in(text) - numbers_in(question)  # "in 2014" is no answer to "after 2014?"
-    years = {m.group(0) for m in _NUMBER.finditer(text) if m.group(0).isdigit()
+    years = {m.group(0) for m in NUMBER.finditer(text) if m.group(0).isdigit()
              and 3 <= len(m.group(0)) <= 4 and m.group(0) in numbers
              and not _MEASURE.match(text, m.end())}
     if kind == "year":

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.rag import answer_type, grounding
+from ingest import text as rules
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
@@ -37,11 +38,11 @@ def retrieval_signals(scores: Sequence[float], passages: Sequence[str],
     """What is known before the model runs: the best passage's similarity, its margin over the
     second, and the question's subject words that no passage uses (even inflected)."""
     ranked = sorted(scores, reverse=True)
-    stems = grounding.stems(list(passages))
+    stems = rules.stems(list(passages))
     asked = grounding.content_words(question)
     return {"best_score": ranked[0],
             "margin": ranked[0] - ranked[1] if len(ranked) > 1 else ranked[0],
-            "uncovered": float(sum(grounding.stem(w) not in stems for w in asked))}
+            "uncovered": float(sum(rules.stem(w) not in stems for w in asked))}
 
 
 def draft_signals(text: str, passages: Sequence[str], question: str) -> dict[str, float]:
@@ -49,19 +50,19 @@ def draft_signals(text: str, passages: Sequence[str], question: str) -> dict[str
     that neither holds, question terms it repeats that no passage uses, and the share of its
     own subject words (not the question's) that no passage uses."""
     passages = list(passages)
-    stems, asked = grounding.stems(passages), grounding.stems([question])
-    own = [w for w in grounding.content_words(text) if grounding.stem(w) not in asked]
+    stems, asked = rules.stems(passages), rules.stems([question])
+    own = [w for w in grounding.content_words(text) if rules.stem(w) not in asked]
     evidence = evidence_sentence(text, passages)
-    held = grounding.stems([evidence])
-    wanted = {grounding.stem(w) for w in grounding.content_words(question)}
-    names = {grounding.stem(w) for w in grounding.key_facts(question)[1]}
+    held = rules.stems([evidence])
+    wanted = {rules.stem(w) for w in grounding.content_words(question)}
+    names = {rules.stem(w) for w in grounding.key_facts(question)[1]}
     return {
         "gap": float(len(wanted - held)),
         "gap_share": len(wanted - held) / len(wanted) if wanted else 0.0,
         "names_gap": float(len(names - held)),
         "unsupported": float(len(grounding.unsupported_facts(text, passages, question))),
         "echoed": float(len(grounding.echoed_terms(text, passages, question))),
-        "novel": sum(grounding.stem(w) not in stems for w in own) / len(own) if own else 0.0,
+        "novel": sum(rules.stem(w) not in stems for w in own) / len(own) if own else 0.0,
         "dodged": float(answer_type.dodged(question, text) is not None),
     }
 
@@ -69,12 +70,12 @@ def draft_signals(text: str, passages: Sequence[str], question: str) -> dict[str
 def evidence_sentence(text: str, passages: Sequence[str]) -> str:
     """The passage sentence the draft draws on most (shared subject words), with its
     neighbours: where the answer was taken from."""
-    words = {grounding.stem(w) for w in grounding.content_words(text)}
+    words = {rules.stem(w) for w in grounding.content_words(text)}
     best, best_shared = "", -1
     for passage in passages:
-        sentences = grounding.sentences(passage)
+        sentences = rules.sentences(passage)
         for i, sentence in enumerate(sentences):
-            shared = len(words & grounding.stems([sentence]))
+            shared = len(words & rules.stems([sentence]))
             if shared > best_shared:
                 best_shared = shared
                 best = " ".join(sentences[max(0, i - 1): i + 2])

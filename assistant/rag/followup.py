@@ -14,23 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from ingest.text import COMPOUND_WORD, PLAIN_WORDS, strip_citations
+
 History = Sequence[tuple[str, str]]
 Rewrite = Callable[[str, str], str]  # (history as text, follow-up) -> the model's reply
 
-_TOKEN = re.compile(r"[\w][\w.&'’-]*[\w]|[\w]")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _POSSESSIVE_S = re.compile(r"['’]s$")
-# Capitalised words that start questions or sentences without naming anything.
-_PLAIN = frozenset(
-    "what who whom whose when where which why how is are was were did does do has have had can "
-    "could will would should shall may might must the a an in on at of for to from by with and "
-    "but or so if then also as after before during since until till under over into onto "
-    "through between among within without about against around across behind beyond near "
-    "according i he she it they we you his her its their our your him them this that these "
-    "those there here yes no not tell give name list describe explain please mr mrs ms dr "
-    "some many most all any each every both either neither other another such "
-    "ceo cto cfo coo".split()  # a role, not a subject: "the CEO of Xiaomi" is about Xiaomi
-)
 _PARTICLES = frozenset("of the de von van der du la le al bin".split())
 _ROMAN = frozenset("I II III IV V VI VII VIII IX X XI XII".split())
 _MONTHS = frozenset(
@@ -103,9 +93,9 @@ def entities(text: str) -> list[str]:
     found: list[str] = []
     run: list[str] = []
     pending: list[str] = []  # particles inside a run, kept if another name word follows
-    text = re.sub(r"\[\d{1,3}\]", " ", text)
+    text = strip_citations(text, " ")
     end = 0
-    for match in _TOKEN.finditer(text):
+    for match in COMPOUND_WORD.finditer(text):
         raw = match.group()
         word = _POSSESSIVE.sub("", raw)
         gap, end = text[end:match.start()], match.end()
@@ -129,7 +119,7 @@ def entities(text: str) -> list[str]:
 
 
 def _is_name_word(word: str) -> bool:
-    if word.lower() in _PLAIN or word.lower() in _MONTHS:
+    if word.lower() in PLAIN_WORDS or word.lower() in _MONTHS:
         return False
     if word.isdigit() or "&" in word or (word.isalpha() and word.isupper() and len(word) <= 2):
         return False  # a number, "R&D", "AI", "US": not a subject to carry over
@@ -158,7 +148,7 @@ def is_person(name: str) -> bool:
 
 def _words(text: str) -> str:
     """Lower-case words between spaces, possessive endings dropped, for whole-word search."""
-    words = (_POSSESSIVE_S.sub("", w) for w in _TOKEN.findall(text.lower()))
+    words = (_POSSESSIVE_S.sub("", w) for w in COMPOUND_WORD.findall(text.lower()))
     return " " + " ".join(words) + " "
 
 
@@ -189,7 +179,7 @@ def topic(question: str) -> str | None:
         return phrase
     acting = re.match(rf"^\s*(?:what|which|how|when|where|why)(?:\s+\w+)?\s+{_AUX}\s+"
                       r"(?:the\s+)?([\w.-]+)", question, re.IGNORECASE)
-    if acting and acting.group(1).lower() not in _PLAIN:
+    if acting and acting.group(1).lower() not in PLAIN_WORDS:
         names = [n for n in entities(question) if n.split()[0] == acting.group(1)]
         return names[0] if names else acting.group(1)
     module = re.search(r"\bthe\s+([\w.-]+)\s+(?:module|package|library|project|program|tool)\b",

@@ -5,12 +5,25 @@ name, a revenue figure, a capital city) or pins the question on an unrelated fac
 $5.5 billion" from a passage about a write-down). `is_ungrounded` catches both: names and
 numbers that neither the passages nor the question contain, and question terms that the answer
 repeats but no passage uses. `repair_citations` and `renumber` fix the markers of an answer
-that passes.
+that passes. The words, stop lists, stems and markers are those of `ingest.text`.
 """
 
 from __future__ import annotations
 
 import re
+
+from ingest.text import (
+    CITATION,
+    COMMON_WORDS,
+    FUNCTION_WORDS,
+    ascii_words,
+    first_sentence,
+    numbers_in,
+    split_sentences,
+    stem,
+    stems,
+    strip_citations,
+)
 
 SENTINEL = "NOT IN DOCUMENTS"
 
@@ -24,25 +37,7 @@ _REFUSAL = re.compile(
     r"|(do not|don['’]t) know",
     re.IGNORECASE,
 )
-# Question words that carry no subject of their own.
-_FUNCTION = set(
-    "what which when where whom whose does did have has been were will would could should "
-    "many much long tell name named give list explain describe mean means said says about "
-    "into than then them they their there article articles text quoted quote mentioned "
-    "mention according over under without very just only such other like".split()
-)
-_CITATION = re.compile(r"\[(\d{1,2})\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
-_WORD = re.compile(r"[a-z0-9]+")
-# Capitalised only because they open a sentence or are common vocabulary, not names.
-_COMMON = set(
-    "a about according additionally after also although an and as at based because before both "
-    "but by ceo currently during each for from furthermore he her here his however i if in it its "
-    "meanwhile more most no none not nothing of on or our overall passage passages she since so "
-    "some that the their there these they this those to today we when where which while who why "
-    "with yes you your documents document answer question".split()
-)
 
 
 def is_refusal(text: str) -> bool:
@@ -50,14 +45,13 @@ def is_refusal(text: str) -> bool:
     as the exact sentinel)."""
     if SENTINEL in text.upper():
         return True
-    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-    return bool(_REFUSAL.search(first))
+    return bool(_REFUSAL.search(first_sentence(text)))
 
 
 def citations(text: str, n_sources: int) -> list[int]:
     """Distinct 1-based citation numbers in `text` that point at one of `n_sources` passages."""
     seen: list[int] = []
-    for match in _CITATION.finditer(text):
+    for match in CITATION.finditer(text):
         number = int(match.group(1))
         if 1 <= number <= n_sources and number not in seen:
             seen.append(number)
@@ -67,7 +61,7 @@ def citations(text: str, n_sources: int) -> list[int]:
 def strip_invalid_citations(text: str, n_sources: int) -> str:
     """Remove markers like [9] that point at no passage."""
     return re.sub(  # a marker goes with the space before it: "fell [9]." -> "fell."
-        r"\s*" + _CITATION.pattern,
+        r"\s*" + CITATION.pattern,
         lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "",
         text,
     )
@@ -76,8 +70,8 @@ def strip_invalid_citations(text: str, n_sources: int) -> str:
 def _support(sentence: str, passage: str) -> int:
     """How well `passage` backs `sentence`: shared numbers count 3, shared words 1."""
     numbers = numbers_in(sentence) & numbers_in(passage)
-    words = {w for w in _WORD.findall(sentence.lower()) if len(w) > 2 and not w.isdigit()}
-    return 3 * len(numbers) + len(words & set(_WORD.findall(passage.lower())) - _COMMON)
+    words = {w for w in ascii_words(sentence) if len(w) > 2 and not w.isdigit()}
+    return 3 * len(numbers) + len(words & set(ascii_words(passage)) - COMMON_WORDS)
 
 
 def best_passage(text: str, passages: list[str]) -> int:
@@ -93,10 +87,10 @@ def repair_citations(text: str, passages: list[str]) -> str:
     cited passages all back it less than another passage gets that passage's number instead.
     """
     fixed = []
-    for sentence in re.split(r"((?<=[.!?\]])\s+(?!\[))", text):  # separators at odd places
-        cited = [int(n) for n in _CITATION.findall(sentence) if 1 <= int(n) <= len(passages)]
+    for sentence in split_sentences(text, markers="clauses", keep_breaks=True):
+        cited = [int(n) for n in CITATION.findall(sentence) if 1 <= int(n) <= len(passages)]
         if cited:
-            plain = _CITATION.sub(" ", sentence)
+            plain = strip_citations(sentence, " ")
             scores = [_support(plain, p) for p in passages]
             best = best_passage(plain, passages)
             if max(scores[n - 1] for n in cited) < scores[best - 1]:
@@ -107,31 +101,21 @@ def repair_citations(text: str, passages: list[str]) -> str:
                     keep, first = first, False
                     return f"[{best}]" if keep else ""
 
-                sentence = _CITATION.sub(swap, sentence)
+                sentence = CITATION.sub(swap, sentence)
         fixed.append(sentence)
     return "".join(fixed)
 
 
 def renumber(text: str, mapping: dict[int, int]) -> str:
     """Rewrite citation markers [old] as [new]; markers not in `mapping` are left alone."""
-    return _CITATION.sub(lambda m: f"[{mapping.get(int(m.group(1)), int(m.group(1)))}]", text)
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of `text`, split after . ! or ? and a space."""
-    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
-
-
-def numbers_in(text: str) -> set[str]:
-    """The numbers written in `text`, thousands separators dropped ("2,500" -> "2500")."""
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+    return CITATION.sub(lambda m: f"[{mapping.get(int(m.group(1)), int(m.group(1)))}]", text)
 
 
 def _names(text: str) -> set[str]:
     """Capitalised words, lower-cased. A sentence's first word counts only when it looks like
     a name anyway: an acronym, or followed by another capitalised word ("Robert Noyce")."""
     names: set[str] = set()
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    for sentence in split_sentences(text):
         matches = list(_NAME.finditer(sentence))
         for match in matches:
             word = match.group(0)
@@ -140,13 +124,13 @@ def _names(text: str) -> set[str]:
                 rest = sentence[match.end():]
                 if not re.match(r"\s+[A-Z]", rest):
                     continue
-            names.update(w for w in _WORD.findall(word.lower()) if len(w) > 1 and not w.isdigit())
-    return names - _COMMON
+            names.update(w for w in ascii_words(word) if len(w) > 1 and not w.isdigit())
+    return names - COMMON_WORDS
 
 
 def key_facts(text: str) -> tuple[set[str], set[str]]:
     """(numbers, names) in `text`, citation markers ignored; names are lower-cased words."""
-    text = _CITATION.sub(" ", text)
+    text = strip_citations(text, " ")
     return numbers_in(text), _names(text)
 
 
@@ -154,24 +138,16 @@ def unsupported_facts(answer: str, passages: list[str], question: str) -> list[s
     """Numbers and names in `answer` found in neither the passages nor the question."""
     evidence = " ".join([*passages, question])
     numbers, names = key_facts(answer)
-    known_words = set(_WORD.findall(evidence.lower()))
+    known_words = set(ascii_words(evidence))
     known_numbers = numbers_in(evidence)
     return sorted(numbers - known_numbers) + sorted(names - known_words)
-
-
-def stem(word: str) -> str:
-    return word[: min(6, max(4, len(word) - 3))]
-
-
-def stems(texts: list[str]) -> set[str]:
-    return {stem(w) for w in _WORD.findall(" ".join(texts).lower())}
 
 
 def content_words(text: str) -> set[str]:
     """Lower-cased words that can carry a subject: not short, numeric, common or functional."""
     return {
-        w for w in _WORD.findall(text.lower())
-        if len(w) > 3 and not w.isdigit() and w not in _COMMON and w not in _FUNCTION
+        w for w in ascii_words(text)
+        if len(w) > 3 and not w.isdigit() and w not in COMMON_WORDS and w not in FUNCTION_WORDS
     }
 
 
@@ -212,5 +188,5 @@ def is_ungrounded(answer: str, passages: list[str], question: str) -> bool:
     numbers, names = key_facts(answer)
     if missing & numbers:
         return True
-    own_names = names - set(_WORD.findall(question.lower()))
+    own_names = names - set(ascii_words(question))
     return len(missing & own_names) * 2 >= len(own_names)

@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ingest.text import WORD_CHARS, split_sentences
+
 # -- normalisation for detection -----------------------------------------------------------------
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062"
                                     "\u2063\u2064\u206a\u206b\u206c\u206d\u206e\u206f"), None)
@@ -34,7 +36,6 @@ _LOOKALIKE = str.maketrans(
     "aeopcyxijsdhkmhtbABEKMHOPCTXIJSaeoiptuvkxABEZHIKMNOPTYX",
 )
 _LOOKALIKE_CHARS = frozenset("аеорсухіјѕԁһкмнтвАВЕКМНОРСТХІЈЅαεοιρτυνκχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ")
-_WORD = re.compile(r"\w+")
 
 
 def _is_latin(char: str) -> bool:
@@ -56,7 +57,7 @@ def normalise(text: str) -> str:
             return word.translate(_LOOKALIKE)
         return word
 
-    return _WORD.sub(fix, text).casefold()
+    return WORD_CHARS.sub(fix, text).casefold()
 
 
 # -- neutralising what could pose as prompt structure -------------------------------------------
@@ -288,16 +289,13 @@ def _paragraph_drops(sentences: list[str]) -> set[int]:
     return drop
 
 
-# Sentence ends: . ! ? followed by a space, CJK full stops, and line breaks.
-_SENTENCE_BREAK = re.compile(r"((?<=[.!?])\s+|(?<=[。！？])|\n+)")
-
-
 def screen(text: str) -> tuple[str, int]:
     """`text` without its sentences that read as instructions to an AI, and how many went.
 
     Everything else (the rest of each paragraph, the spacing) is returned as it was.
     """
-    parts = _SENTENCE_BREAK.split(text)
+    # Sentence ends: . ! ? followed by a space, CJK full stops, and line breaks.
+    parts = split_sentences(text, lines=True, cjk=True, keep_breaks=True)
     sentences, breaks = parts[0::2], parts[1::2] + [""]
     paragraphs: list[list[int]] = [[]]
     for i, sep in enumerate(breaks):

@@ -10,25 +10,22 @@ answers, which is usually the one that shares the question's words.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from assistant.rag.retrieval import Source
-from ingest.lexical import STOPWORDS
+from ingest import text as rules
 
 CHARS_PER_TOKEN = 4  # English prose with the Qwen and Llama tokenizers; an estimate is enough
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'“(]?[A-Z0-9])")
-_WORD = re.compile(r"[^\W_]+")
 
 
 def terms(text: str) -> set[str]:
     """Lower-cased content words, crudely stemmed (a plural's 's' dropped)."""
-    words = (w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1)
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}
+    return {rules.singular(w) for w in rules.words(text) if w not in rules.STOPWORDS and len(w) > 1}
 
 
 def sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE.split(" ".join(text.split())) if s]
+    """The sentences of `text`, cut only before a capital or a digit ("e.g. the" stays)."""
+    return rules.sentences(" ".join(text.split()), capital=True)
 
 
 def tokens(text: str) -> int:

@@ -19,20 +19,12 @@ from assistant.errors import describe
 from assistant.rag.chain import Answer
 from assistant.rag.retrieval import Source
 from ingest.names import display_name
+from ingest.text import FACTLESS, ascii_words, sentences
 
 REFUSED_LABEL = '<span class="da-label da-refused">Not in your documents</span>'
 ERROR_LABEL = '<span class="da-label da-error">Error</span>'
 SOURCES_MARK = '<div class="da-sources">'  # can never occur in neutralised text
 _ENTITIES = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
-# Sentence ends; in "... May. [1] Next" the marker stays with the sentence before it.
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?!\[\d)|(?<=\d\])\s+(?=[A-Z])")
-_WORD = re.compile(r"[a-z0-9]{3,}")
-# Words too common to show that a sentence supports an answer.
-_STOP = set(
-    "the and for that this with from are was were has have had not but its his her their they "
-    "you your our which what when where who whom how than then there these those also into "
-    "about said says will would could should can may been being more most other some such".split()
-)
 
 
 def neutralise(text: str) -> str:
@@ -63,27 +55,28 @@ def source_label(number: int, source: Source) -> str:
 
 
 def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower())) - _STOP
+    """Words that can show a sentence supports a claim: 3 letters or more, not factless."""
+    return {w for w in ascii_words(text) if len(w) >= 3} - FACTLESS
 
 
 def citing_text(answer: str, number: int) -> str:
     """The sentences of `answer` that cite `[number]` (the whole answer when none does)."""
     marker = f"[{number}]"
-    citing = [s for s in _SENTENCE.split(answer) if marker in s]
+    citing = [s for s in sentences(answer, markers="follow") if marker in s]
     return " ".join(citing) or answer
 
 
 def highlight(passage: str, claim: str) -> str:
     """`passage` neutralised, with the sentence that shares most words with `claim` marked."""
-    sentences = _SENTENCE.split(" ".join(passage.split()))
+    parts = sentences(" ".join(passage.split()), markers="follow")
     wanted = _words(claim)
-    overlaps = [len(_words(s) & wanted) for s in sentences]
-    best = max(range(len(sentences)), key=overlaps.__getitem__) if sentences else 0
-    if not sentences or overlaps[best] == 0:
+    overlaps = [len(_words(s) & wanted) for s in parts]
+    best = max(range(len(parts)), key=overlaps.__getitem__) if parts else 0
+    if not parts or overlaps[best] == 0:
         return _one_line(passage)
     return " ".join(
         f"<mark>{neutralise(s)}</mark>" if i == best else neutralise(s)
-        for i, s in enumerate(sentences)
+        for i, s in enumerate(parts)
     )
 
 
