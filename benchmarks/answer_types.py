@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT))  # after PYTHONPATH, so another checkout's code can be measured
 
 from assistant.rag.answer_type import KINDS, expected, satisfies  # noqa: E402
+from ingest.text import ascii_words, sentences  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"
 SAMPLE = ROOT / "evals" / "datasets" / "sample_article.jsonl"
@@ -78,15 +79,11 @@ class Item:
 
     @property
     def closest_other(self) -> str | None:
-        asked = {w for w in re.findall(r"[a-z0-9]+", self.question.lower()) if len(w) > 3}
+        asked = {w for w in ascii_words(self.question) if len(w) > 3}
         others = [s for s in self.context if not self._holds(s)]
         if not others:
             return None
-        return max(others, key=lambda s: len(asked & set(re.findall(r"[a-z0-9]+", s.lower()))))
-
-
-def sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+        return max(others, key=lambda s: len(asked & set(ascii_words(s))))
 
 
 def jsonl(path: Path) -> Iterator[dict]:
@@ -100,7 +97,7 @@ def squad() -> Iterator[Item]:
     for q in jsonl(folder / "questions.jsonl"):
         if not q["is_impossible"]:
             yield Item("SQuAD 2.0", q["id"], q["question"], q["answers"][0], q["answers"],
-                       sentences(paragraphs[q["paragraph_id"]]), q["paragraph_id"])
+                       sentences(paragraphs[q["paragraph_id"]], lines=True), q["paragraph_id"])
 
 
 def multihop() -> Iterator[Item]:
@@ -108,13 +105,13 @@ def multihop() -> Iterator[Item]:
     facts = {f["fact_id"]: f["fact"] for f in jsonl(folder / "evidence_facts.jsonl")}
     for q in jsonl(folder / "questions.jsonl"):
         if q["question_type"] != "null_query":
-            context = [s for f in q["evidence_fact_ids"] for s in sentences(facts[f])]
+            context = [s for f in q["evidence_fact_ids"] for s in sentences(facts[f], lines=True)]
             yield Item("MultiHop news", q["id"], q["question"], q["answer"], [q["answer"]],
                        context, "news")
 
 
 def sample() -> Iterator[Item]:
-    article = sentences(ARTICLE.read_text(encoding="utf-8"))
+    article = sentences(ARTICLE.read_text(encoding="utf-8"), lines=True)
     for case in jsonl(SAMPLE):
         if not case["unanswerable"]:
             gold = ", ".join(case["answers"]) if case["all"] else case["answers"][0]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
 from ingest.errors import UnknownEmbeddingError
+from ingest.text import WORD_CHARS
 
 DEFAULT_EMBEDDING = "sentence-transformers:all-MiniLM-L6-v2"
 
@@ -58,7 +58,7 @@ class HashingEmbeddings(Embeddings):
 
     def _embed(self, text: str) -> list[float]:
         vec = [0.0] * self.size
-        for word in re.findall(r"\w+", text.lower()):
+        for word in WORD_CHARS.findall(text.lower()):
             digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
             vec[int.from_bytes(digest, "big") % self.size] += 1.0
         norm = math.sqrt(sum(v * v for v in vec)) or 1.0
