@@ -201,6 +201,7 @@ def azure(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
     yield endpoint
     httpd.shutdown()
+    httpd.server_close()
 
 
 def test_a_langchain_provider_is_built_by_init_chat_model_and_answers(
