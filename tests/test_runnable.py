@@ -107,6 +107,19 @@ def test_ainvoke_and_astream(assistant: Assistant) -> None:
     assert [a.text for a in both] == [HUANG_A, XIAOMI_A]
 
 
+def test_astream_events_show_the_inner_runs(assistant: Assistant) -> None:
+    async def run() -> list[tuple[str, str]]:
+        return [(e["event"], e["name"]) async for e in
+                assistant.as_runnable().astream_events({"question": HUANG}, version="v2")]
+
+    events = asyncio.run(run())
+    assert (events[0], events[-1]) == (("on_chain_start", "RagChain"), ("on_chain_end", "RagChain"))
+    assert ("on_retriever_end", "Retriever") in events
+    assert ("on_chat_model_start", "QuotingFakeChat") in events
+    assert events.count(("on_chain_stream", "RagChain")) == len(list(
+        assistant.as_runnable().stream({"question": HUANG})))
+
+
 # -- callbacks: one chain run, the retriever and the model nested under it --------------------
 
 
