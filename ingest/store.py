@@ -386,7 +386,6 @@ class Store:
             key=lambda d: (d.source, not d.complete),
         )
 
-    # -- reads ------------------------------------------------------------------------------------
     def lexical_search(
         self, query: str, k: int, sources: Sequence[str] | None = None
     ) -> list[tuple[str, float]]:
