@@ -122,8 +122,21 @@ class Assistant:
             s = self.settings
             calibration = load_calibration() if s.decision == "calibrated" else None
             self._chain = RagChain(self.llm, self._retriever(s.k), s.min_relevance,
-                                   s.context_tokens, calibration, s.answer_threshold)
+                                   s.context_tokens, calibration, s.answer_threshold,
+                                   validate=self._validate)
         return self._chain
+
+    def as_runnable(self) -> RagChain:
+        """The answer chain as a LangChain Runnable, to compose in LCEL pipelines of your own:
+        it takes `{"question": str, "history": [(q, a), ...], "sources": [glob, ...]}` (the
+        last two optional) and gives an `Answer`, as `ask` does, with `invoke`, `batch`,
+        `stream`, `astream` and callbacks (see `RagChain`)."""
+        return self.chain
+
+    def as_retriever(self) -> Retriever:
+        """The retriever as a LangChain `BaseRetriever`: `invoke(query)` gives the `k` best
+        chunks as Documents, their metadata the chunk's plus its `id` and cosine `score`."""
+        return self._retriever(self.settings.k)
 
     def with_settings(self, **changes: object) -> Assistant:
         """A copy answering with some settings changed (model, k, retrieval...), sharing this
@@ -246,6 +259,14 @@ class Assistant:
             )
         return question
 
+    def _validate(self, question: str, sources: Sequence[str] | None) -> str:
+        """The question stripped, or an error for an empty question or index, or for a source
+        filter that matches nothing: before an answer starts, not in the middle of a stream."""
+        question = self._check(question)
+        if sources:
+            self._retriever(0).select(sources)
+        return question
+
     def retrieve(
         self, question: str, k: int | None = None, sources: Sequence[str] | None = None
     ) -> list[Source]:
@@ -261,9 +282,7 @@ class Assistant:
         self, question: str, history: History | None = None, sources: Sequence[str] | None = None
     ) -> AnswerStream:
         """Stream the answer's text; the final `Answer` is on the returned object afterwards."""
-        question = self._check(question)
-        if sources:  # a bad filter fails here, not in the middle of the caller's loop
-            self._retriever(0).select(sources)
+        question = self._validate(question, sources)
         return AnswerStream(self.chain.run(question, list(history or []), sources))
 
     def ask(

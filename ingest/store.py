@@ -10,7 +10,9 @@ write goes to Chroma first, then to the lexical index, and is bracketed by two r
 index records the token it last matched. When the two tokens differ (a crash between the two
 writes, or another process writing to the same Chroma server) `sync` lists the chunk ids on both
 sides and copies or drops only the difference, so no write is lost and nothing is rebuilt.
-`sync` runs on open and before each query; when nothing changed it costs one metadata read.
+`sync` runs on open and inside every read of the lexical index (`lexical_search`,
+`sources`), so a reader never sees it behind Chroma; when nothing changed it costs one
+metadata read.
 
 With a Chroma server (`chroma_url`) the lexical index lives in the local data dir, one file per
 server and collection. Several workers sharing a server each keep their own index: a worker
@@ -383,6 +385,24 @@ class Store:
             ),
             key=lambda d: (d.source, not d.complete),
         )
+
+    def lexical_search(
+        self, query: str, k: int, sources: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The `k` best (chunk id, BM25 score) pairs for free text, best first, from `sources`
+        only when given; [] for a store without a lexical index. Syncs it first."""
+        if self.lexical is None:
+            return []
+        self.sync()
+        return self.lexical.search(query, k, sources)
+
+    def sources(self) -> list[str]:
+        """Every stored source, sorted: from the lexical index's source table (synced first)
+        when there is one, else by reading every chunk's metadata."""
+        if self.lexical is None:
+            return sorted({d.source for d in self.documents()})
+        self.sync()
+        return self.lexical.sources()
 
     def query(self, vector: list[float], k: int, where: dict[str, Any] | None = None) -> list[Hit]:
         """The `k` chunks nearest to `vector`, best first."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,14 @@ from langchain_core.messages import HumanMessage
 
 from assistant import Assistant, Settings
 from assistant.backends import weights as models_module
-from assistant.backends.registry import PROVIDERS, ModelOptions, QuotingFakeChat, load_llm, parse
+from assistant.backends.registry import (
+    PROVIDERS,
+    ModelOptions,
+    QuotingFakeChat,
+    langchain_providers,
+    load_llm,
+    parse,
+)
 from assistant.backends.weights import SplitModel, assemble, model_path
 from assistant.errors import (
     ChecksumError,
@@ -22,6 +31,7 @@ from assistant.errors import (
     ModelNotAvailableError,
     UnknownBackendError,
 )
+from tests.test_openai_backend import CompletionsHandler
 
 KNOWN_BACKENDS = "fake, llamacpp, ollama, openai"
 
@@ -156,6 +166,89 @@ def test_openai_needs_a_model_name(opts: ModelOptions) -> None:
     with pytest.raises(ConfigError, match=r"^No model name after 'openai:'\.$") as err:
         load_llm("openai:", opts)
     assert err.value.fix == "e.g. ASSISTANT_LLM=openai:gpt-4o-mini"
+
+
+# -- any other provider, through LangChain's init_chat_model ------------------------------------
+
+
+def test_langchain_providers_are_known_with_their_packages() -> None:
+    providers = langchain_providers()
+    assert providers["anthropic"] == "langchain-anthropic"
+    assert providers["azure_openai"] == "langchain-openai"
+    assert providers["google_vertexai"] == "langchain-google-vertexai"  # a submodule's package
+    assert parse("anthropic:claude-sonnet-4-5") == ("anthropic", "claude-sonnet-4-5")
+    assert parse("groq:llama-3.3-70b-versatile") == ("groq", "llama-3.3-70b-versatile")
+
+
+def test_a_misspelt_langchain_provider_gets_a_hint() -> None:
+    with pytest.raises(UnknownBackendError) as err:
+        parse("antropic:claude-sonnet-4-5")
+    assert err.value.fix == (
+        f"did you mean 'anthropic'? known backends: {KNOWN_BACKENDS} "
+        "(e.g. 'llamacpp:qwen2.5-coder-1.5b')"
+    )
+
+
+@pytest.fixture
+def azure(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An Azure OpenAI endpoint on loopback (the quoting fake behind OpenAI's wire format)."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), CompletionsHandler)
+    CompletionsHandler.requests = []
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{httpd.server_address[1]}"
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", endpoint)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
+    yield endpoint
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_langchain_provider_is_built_by_init_chat_model_and_answers(
+    azure: str, opts: ModelOptions
+) -> None:
+    from langchain_openai import AzureChatOpenAI
+
+    llm = load_llm("azure_openai:gpt-4o-mini", opts)
+
+    assert type(llm) is AzureChatOpenAI
+    assert (llm.model_name, llm.temperature, llm.max_tokens) == ("gpt-4o-mini", 0.0, 64)
+    prompt = [HumanMessage("Passages:\n[1] The sky is blue. It rains a lot.\n\nQuestion: Sky?")]
+    assert llm.invoke(prompt).content == "The sky is blue. [1]"
+    [request] = CompletionsHandler.requests
+    assert request["path"] == (
+        "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
+    )
+
+
+def test_a_langchain_provider_without_its_package_says_what_to_install(
+    opts: ModelOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "langchain_anthropic", None)  # as if not installed
+    with pytest.raises(ModelNotAvailableError) as err:
+        load_llm("anthropic:claude-sonnet-4-5", opts)
+    assert str(err.value) == "The 'anthropic' backend needs langchain-anthropic."
+    assert err.value.fix == "pip install langchain-anthropic"
+
+
+def test_a_langchain_provider_that_cannot_start_is_a_config_error(
+    opts: ModelOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_OPENAI_ENDPOINT",
+                 "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError) as err:
+        load_llm("azure_openai:gpt-4o-mini", opts)
+    assert str(err.value).startswith("Cannot set up the 'azure_openai:gpt-4o-mini' model (")
+    assert err.value.fix == (
+        "set what langchain-openai needs, usually its API key variable (see its LangChain docs)"
+    )
+
+
+def test_a_langchain_provider_needs_a_model_name(opts: ModelOptions) -> None:
+    with pytest.raises(ConfigError, match=r"^No model name after 'groq:'\.$") as err:
+        load_llm("groq:", opts)
+    assert err.value.fix == "e.g. ASSISTANT_LLM=groq:<a model name langchain-groq knows>"
 
 
 # -- split models assembled from pip parts -------------------------------------------------------

@@ -106,13 +106,13 @@ def test_a_follow_up_is_also_retrieved_after_the_question_before_it(
 ) -> None:
     assistant = build(settings, corpus, min_relevance=0.0)
     seen: list[tuple[str, tuple[str, ...]]] = []
-    search = Retriever.search
+    search = Retriever._get_relevant_documents  # what the chain's retriever.invoke runs
 
-    def spy(self, query, k=None, sources=None, also=()):
+    def spy(self, query, *, also=(), **kwargs):
         seen.append((query, tuple(also)))
-        return search(self, query, k, sources, also)
+        return search(self, query, also=also, **kwargs)
 
-    monkeypatch.setattr(Retriever, "search", spy)
+    monkeypatch.setattr(Retriever, "_get_relevant_documents", spy)
     assistant.ask("Who is Lei Jun?")
     assistant.ask("How much will it invest?", history=[("Who is Lei Jun?", "Xiaomi's CEO.")])
     assert seen[0][1] == ()

@@ -6,11 +6,14 @@
     openai:<model>                any OpenAI-compatible server (base URL from settings)
     ollama:<model>                a local Ollama server (needs `pip install langchain-ollama`)
     fake                          deterministic stand-in that quotes the first passage
+    <provider>:<model>            any other provider LangChain's `init_chat_model` knows
+                                  (anthropic, groq, mistralai...), once its package is installed
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -134,12 +137,43 @@ PROVIDERS: dict[str, Callable[[str, ModelOptions], BaseChatModel]] = {
 }
 
 
+def langchain_providers() -> dict[str, str]:
+    """The providers of LangChain's `init_chat_model`, each with the pip package it needs."""
+    # The table is private to LangChain: read, not copied, so new providers come with upgrades.
+    from langchain.chat_models import base
+
+    table: dict[str, tuple[str, ...]] = getattr(base, "_BUILTIN_PROVIDERS", {})
+    return {name: entry[0].split(".")[0].replace("_", "-") for name, entry in table.items()}
+
+
+def _langchain(provider: str, model: str, opts: ModelOptions) -> BaseChatModel:
+    """A chat model from LangChain's `init_chat_model`; its settings (an API key...) come from
+    the provider's own environment variables."""
+    from langchain.chat_models import init_chat_model
+
+    package = langchain_providers()[provider]
+    if not model:
+        raise ConfigError(f"No model name after '{provider}:'.",
+                          fix=f"e.g. ASSISTANT_LLM={provider}:<a model name {package} knows>")
+    if importlib.util.find_spec(package.replace("-", "_")) is None:
+        raise ModelNotAvailableError(f"The '{provider}' backend needs {package}.",
+                                     fix=f"pip install {package}")
+    try:
+        return init_chat_model(model, model_provider=provider, temperature=opts.temperature,
+                               max_tokens=opts.max_tokens)
+    except Exception as exc:  # each provider raises its own (a missing key, a bad option...)
+        raise ConfigError(
+            f"Cannot set up the '{provider}:{model}' model ({exc}).",
+            fix=f"set what {package} needs, usually its API key variable (see its LangChain docs)",
+        ) from exc
+
+
 def parse(name: str) -> tuple[str, str]:
     """Split "provider:model", failing with the known providers when the provider is unknown."""
     provider, _, model = name.strip().partition(":")
-    if provider not in PROVIDERS:
+    if provider not in PROVIDERS and provider not in langchain_providers():
         known = ", ".join(sorted(PROVIDERS))
-        close = difflib.get_close_matches(provider, PROVIDERS, n=1)
+        close = difflib.get_close_matches(provider, [*PROVIDERS, *langchain_providers()], n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise UnknownBackendError(
             f"Unknown model backend '{name}'.",
@@ -149,6 +183,8 @@ def parse(name: str) -> tuple[str, str]:
 
 
 def load_llm(name: str, opts: ModelOptions) -> BaseChatModel:
-    """The chat model named "provider:model"."""
+    """The chat model named "provider:model": one of ours, else LangChain's."""
     provider, model = parse(name)
-    return PROVIDERS[provider](model, opts)
+    if provider in PROVIDERS:
+        return PROVIDERS[provider](model, opts)
+    return _langchain(provider, model, opts)

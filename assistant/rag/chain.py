@@ -10,14 +10,17 @@ probabilities keep the hand-written grounding rules (`assistant.rag.grounding`).
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any, Required
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import run_in_executor
+from typing_extensions import TypedDict  # pydantic reads only this one on Python 3.11
 
 from assistant.rag import followup, grounding
 from assistant.rag.decision import (
@@ -35,6 +38,18 @@ from assistant.rag.retrieval import Retriever, Source
 from prompts import load_prompt
 
 History = Sequence[tuple[str, str]]
+# Checks a question (and its source filters) before the chain answers it, returning the
+# question to answer; the Assistant's raises its errors for an empty question or index.
+Validate = Callable[[str, Sequence[str] | None], str]
+
+
+class ChainInput(TypedDict, total=False):
+    """What `RagChain` takes as a Runnable: the question, optionally the earlier (question,
+    answer) turns and source filters (globs or paths, as in `Assistant.retrieve`)."""
+
+    question: Required[str]
+    history: Sequence[tuple[str, str]]
+    sources: Sequence[str] | None
 
 NO_PASSAGES = "I found nothing in your documents about this, so I can't answer it."
 MODEL_REFUSED = "Your documents don't contain the answer to this question."
@@ -100,13 +115,19 @@ CHECK = "Do the passages state that answer? Reply yes or no."
 NO_SENTINEL = [["NOT", False], [" NOT", False], ["Not", False]]
 
 
-class RagChain:
-    """Answers questions from a retriever, streaming text, ending with an `Answer`.
+class RagChain(Runnable[ChainInput, Answer]):
+    """Answers questions from a retriever: a LangChain Runnable from `ChainInput` to `Answer`.
 
     With a `calibration` and a model that reports token probabilities and takes a token ban
     (`reports_logprobs`: llama.cpp), the
     answer-or-refuse decision is one fitted score over signals (`assistant.rag.decision`), refusing
     below `threshold`; otherwise the hand-written grounding rules decide.
+
+    As a Runnable: `invoke`/`ainvoke`/`batch` give the `Answer`; `stream`/`astream` give
+    Answers whose `text` grows as the model writes (their `sources` still empty), then the
+    final `Answer`, the one `invoke` gives. Callbacks in the config see one chain run with the
+    retriever and model runs nested under it. `run` is the plain generator `Assistant.stream`
+    reads: text pieces, then the `Answer`. `validate` checks each Runnable input first.
     """
 
     def __init__(
@@ -117,7 +138,9 @@ class RagChain:
         context_tokens: int = 0,
         calibration: Calibration | None = None,
         threshold: float | None = None,
+        validate: Validate | None = None,
     ) -> None:
+        self.validate = validate
         self.retriever = retriever
         self.min_relevance = min_relevance
         self.context_tokens = context_tokens
@@ -131,6 +154,55 @@ class RagChain:
         self.probed = prompt | llm.bind(logprobs=True, top_logprobs=10)
         self.forced = prompt | llm.bind(logprobs=True, top_logprobs=10, logit_bias=NO_SENTINEL)
 
+    # -- the Runnable interface: inner runs find the run's config in LangChain's context --------
+    def invoke(
+        self, input: ChainInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Answer:
+        return self._call_with_config(self._answer, input, config, run_type="chain")
+
+    def stream(
+        self, input: ChainInput, config: RunnableConfig | None = None, **kwargs: Any | None
+    ) -> Generator[Answer, None, None]:
+        yield from self._transform_stream_with_config(iter([input]), self._growing, config,
+                                                      run_type="chain")
+
+    async def astream(
+        self, input: ChainInput, config: RunnableConfig | None = None, **kwargs: Any | None
+    ) -> AsyncIterator[Answer]:
+        """`stream`, each step run in a worker thread (the model and store calls block)."""
+        answers = self.stream(input, config, **kwargs)
+        try:
+            while (answer := await run_in_executor(config, next, answers, None)) is not None:
+                yield answer
+        finally:
+            answers.close()
+
+    def _answer(self, input: ChainInput) -> Answer:
+        *_, answer = self._growing(iter([input]))
+        return answer
+
+    def _growing(self, inputs: Iterator[ChainInput]) -> Iterator[Answer]:
+        """The Answers `stream` yields, for the last of `inputs`."""
+        *_, last = inputs
+        text = ""
+        for event in self.run(*self._arguments(last)):
+            if isinstance(event, Answer):
+                yield event
+            elif event:
+                text += event
+                yield Answer(text, [])
+
+    def _arguments(self, input: ChainInput) -> tuple[str, History, Sequence[str] | None]:
+        if not isinstance(input, Mapping) or not isinstance(input.get("question"), str):
+            raise TypeError("RagChain takes {'question': str, 'history': [(question, answer), "
+                            f"...], 'sources': [glob, ...]}}, not {input!r}")
+        sources = input.get("sources") or None
+        question = input["question"]
+        if self.validate is not None:
+            question = self.validate(question, sources)
+        return question, [(q, a) for q, a in input.get("history") or ()], sources
+
+    # -- the steps ---------------------------------------------------------------------------------
     def standalone(self, question: str, history: History) -> str:
         """The follow-up rewritten with the history, checked (`followup.resolve`): the
         question itself without history or when it names its own subject."""
@@ -144,12 +216,12 @@ class RagChain:
     ) -> list[Source]:
         """Passages above the relevance threshold, best first, from `sources` when given;
         `also` holds other wordings of the query whose rankings are fused with its own."""
+        options: dict[str, Any] = {}
         if isinstance(self.retriever, Retriever):
-            found = self.retriever.search(query, sources=sources, also=also)
+            options = {"sources": sources, "also": also}
         elif sources:
-            raise TypeError("source filters need an assistant.retrieval.Retriever")
-        else:
-            found = [Source.from_document(d) for d in self.retriever.invoke(query)]
+            raise TypeError("source filters need an assistant.rag.retrieval.Retriever")
+        found = map(Source.from_document, self.retriever.invoke(query, **options))
         return [s for s in found if s.score >= self.min_relevance]
 
     def passages(

@@ -23,7 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.errors import NoMatchingSourceError
-from ingest.store import Store
+from ingest.store import Hit, Store
 from ingest.walk import user_path
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -48,7 +48,8 @@ class Source:
         )
 
     def to_document(self) -> Document:
-        return Document(page_content=self.text, metadata={**self.metadata, "score": self.score})
+        return Document(page_content=self.text, id=self.metadata.get("id"),
+                        metadata={**self.metadata, "score": self.score})
 
 
 def match_sources(patterns: Sequence[str], known: Sequence[str]) -> list[str]:
@@ -110,9 +111,11 @@ def _unit(vectors: Any) -> np.ndarray:
 
 
 class Retriever(BaseRetriever):
-    """The `k` best chunks for a query; each Document's metadata holds its cosine `score`.
+    """The `k` best chunks for a query, as LangChain Documents: `id` the chunk id, metadata the
+    chunk's (`source`, `chunk`, `content_hash`...) plus `id` and its cosine `score`.
 
-    `search` is the full interface (per-call `k` and source filter); `invoke` uses the defaults.
+    `invoke(query, k=..., sources=[...], also=[...])` takes the per-call options of `search`
+    (which gives `Source`s); plain `invoke(query)` uses the defaults.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -129,20 +132,7 @@ class Retriever(BaseRetriever):
 
     def select(self, sources: Sequence[str] | None) -> list[str] | None:
         """The ingested sources that the patterns select (see `match_sources`); None = all."""
-        if sources and self.store.lexical is not None:
-            self.store.sync()
-        return self._match(sources)
-
-    def _match(self, sources: Sequence[str] | None) -> list[str] | None:
-        """`select` on a store whose BM25 index is already in step with Chroma."""
-        if not sources:
-            return None
-        store = self.store
-        if store.lexical is None:
-            known = [d.source for d in store.documents()]  # reads every chunk's metadata
-        else:  # in every mode the BM25 index's source table is the cheap list
-            known = store.lexical.sources()
-        return match_sources(sources, known)
+        return match_sources(sources, self.store.sources()) if sources else None
 
     def search(
         self,
@@ -157,59 +147,77 @@ class Retriever(BaseRetriever):
         their rankings are fused with the query's, but a passage's score stays its similarity
         to `query`, so the relevance gate judges the request itself.
         """
+        found = self.invoke(query, k=k, sources=sources, also=also)
+        return [Source.from_document(d) for d in found]
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        sources: Sequence[str] | None = None,
+        also: Sequence[str] = (),
+    ) -> list[Document]:
         k = self.k if k is None else k
         if k <= 0:
             return []
-        store = self.store
-        lexical = store.lexical if self.mode != "dense" else None
-        if store.lexical is not None and (lexical is not None or sources):
-            store.sync()  # one metadata read unless another process or a crash changed Chroma
-        selected = self._match(sources)
-        where = {"source": {"$in": selected}} if selected is not None else None
+        selected = self.select(sources)
         fused = self.rerank == "mmr" or self.mode == "hybrid" or bool(also)
         pool = max(k, self.depth) if fused else k
         query_vector = _unit(self.embeddings.embed_query(query))
+        rankings, weights, known = self._rankings([query, *also], query_vector, pool, selected)
+        keep = max(k, 4 * k) if self.rerank == "mmr" else k
+        found, vectors = self._scored(rrf(rankings, weights, self.rrf_k)[:keep], known,
+                                      query_vector)
+        if self.rerank == "mmr" and found:
+            order = mmr(query_vector, _unit([vectors[h.id] for h in found]), k, self.mmr_weight)
+            found = [found[i] for i in order]
+        return [
+            Document(page_content=h.text, id=h.id,
+                     metadata={**h.metadata, "id": h.id, "score": h.score})
+            for h in found[:k]
+        ]
 
+    def _rankings(
+        self, wordings: list[str], query_vector: np.ndarray, pool: int,
+        selected: list[str] | None,
+    ) -> tuple[list[list[str]], list[float], dict[str, Hit]]:
+        """Each index's ranking of chunk ids for each wording, their RRF weights, and the dense
+        hits of the query itself (other wordings' hits are scored against the query later)."""
+        where = {"source": {"$in": selected}} if selected is not None else None
+        lexical = self.mode != "dense"
         rankings: list[list[str]] = []
         weights: list[float] = []
-        known_hits: dict[str, tuple[str, dict[str, Any], float]] = {}
-        for n, wording in enumerate([query, *also]):
+        known: dict[str, Hit] = {}
+        for n, wording in enumerate(wordings):
             if self.mode in ("dense", "hybrid"):
-                wording_vector = _unit(self.embeddings.embed_query(wording)) if n else query_vector
-                hits = store.query(wording_vector.tolist(), pool, where)
+                vector = _unit(self.embeddings.embed_query(wording)) if n else query_vector
+                hits = self.store.query(vector.tolist(), pool, where)
                 rankings.append([h.id for h in hits])
                 weights.append(1.0)
-                if not n:  # other wordings' hits are scored against the query below
-                    known_hits.update({h.id: (h.text, h.metadata, h.score) for h in hits})
-            if lexical is not None:
-                rankings.append([i for i, _ in lexical.search(wording, pool, selected)])
+                if not n:
+                    known.update({h.id: h for h in hits})
+            if lexical:  # the store syncs its BM25 index with Chroma as it reads it
+                ranked = self.store.lexical_search(wording, pool, selected)
+                rankings.append([i for i, _ in ranked])
                 weights.append(self.lexical_weight)
-        ranked = rrf(rankings, weights, self.rrf_k)
+        return rankings, weights, known
 
-        keep = max(k, 4 * k) if self.rerank == "mmr" else k
-        ranked = ranked[:keep]
-        need = [i for i in ranked if i not in known_hits or self.rerank == "mmr"]
-        fetched = store.get(need)
-        found: list[tuple[str, str, dict[str, Any], float, Any]] = []
+    def _scored(
+        self, ranked: list[str], known: dict[str, Hit], query_vector: np.ndarray
+    ) -> tuple[list[Hit], dict[str, list[float]]]:
+        """The ranked chunks as hits scored by cosine similarity to the query, in rank order,
+        with the vectors read for them (all of them for MMR, which compares them)."""
+        mmr_rerank = self.rerank == "mmr"
+        fetched = self.store.get([i for i in ranked if i not in known or mmr_rerank])
+        found: list[Hit] = []
+        vectors: dict[str, list[float]] = {}
         for chunk in ranked:
             if chunk in fetched:
                 text, meta, vector = fetched[chunk]
-                score = float(_unit(vector) @ query_vector)
-                found.append((chunk, text, meta, score, vector))
-            elif chunk in known_hits:
-                text, meta, score = known_hits[chunk]
-                found.append((chunk, text, meta, score, None))
-        if self.rerank == "mmr" and found:
-            order = mmr(query_vector, _unit([f[4] for f in found]), k, self.mmr_weight)
-            found = [found[i] for i in order]
-        return [
-            Source(source=str(meta.get("source", "")), text=text, score=score,
-                   metadata={**meta, "id": chunk})
-            for chunk, text, meta, score, _ in found[:k]
-        ]
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        return [s.to_document() for s in self.search(query)]
-
+                found.append(Hit(chunk, text, meta, float(_unit(vector) @ query_vector)))
+                vectors[chunk] = vector
+            elif chunk in known and not mmr_rerank:  # MMR needs the vector: gone since
+                found.append(known[chunk])
+        return found, vectors
