@@ -166,7 +166,7 @@ def test_crash_between_chroma_and_lexical_delete_heals_before_a_query(
     monkeypatch.undo()
     assert store.lexical.ids() and not chroma_ids(store)
 
-    assert store.sync() > 0  # what the retriever runs before each query
+    assert store.sync() > 0  # what the store runs before each lexical read
     assert_in_step(store)
     assert store.sync() == 0  # in step: nothing to diff
 

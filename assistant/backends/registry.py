@@ -26,6 +26,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from assistant.errors import ConfigError, ModelNotAvailableError, UnknownBackendError
+from ingest.text import first_sentence
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,7 @@ class QuotingFakeChat(BaseChatModel):
                               re.MULTILINE)
         if passages:
             number, text = passages[-1]
-            first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-            return f"{first} [{number}]"
+            return f"{first_sentence(text)} [{number}]"
         question = re.findall(r"question:\s*(.+)", prompt, re.IGNORECASE)
         return question[-1].strip() if question else "NOT IN DOCUMENTS"
 
