@@ -292,6 +292,12 @@ def save_uploads(items: Iterable[Incoming], uploads_dir: Path, limits: Limits = 
     return saved
 
 
+def receive(items: Iterable[Incoming], settings: Settings) -> Saved:
+    """`save_uploads` into `<data_dir>/uploads` with the limits `settings` set: the call the
+    chat UI's documents tab and `POST /ingest` both make."""
+    return save_uploads(items, uploads_folder(settings), Limits.of(settings))
+
+
 def delete_copy(source: str | Path, uploads_dir: Path) -> bool:
     """Delete the uploaded copy `source` if (and only if) it lies inside `uploads_dir`;
     folders left empty are removed too."""

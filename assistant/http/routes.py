@@ -119,7 +119,6 @@ class DocumentRoutes:
     def __init__(self, assistant: Assistant, paths: ClientPaths) -> None:
         self.assistant, self.paths = assistant, paths
         self.folder = saving.uploads_folder(assistant.settings)
-        self.limits = saving.Limits.of(assistant.settings)
         self.write_lock = threading.Lock()
 
     def mount(self, app: FastAPI, guarded: Guards, writes: Guards) -> None:
@@ -133,8 +132,8 @@ class DocumentRoutes:
         # Another process writing (a CLI ingest): answer 409 at once rather than hold the
         # request for as long as that takes; nothing is saved then.
         with self.write_lock, self.assistant.writing(wait=False):
-            saved = saving.save_uploads([(f.filename or "", f.file) for f in files], self.folder,
-                                        self.limits)
+            saved = saving.receive([(f.filename or "", f.file) for f in files],
+                                   self.assistant.settings)
             if saved.over_limit:  # nothing is ingested from a request over a limit
                 saved.settle(())
                 name, reason = saved.over_limit

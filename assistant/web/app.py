@@ -209,7 +209,8 @@ def launch(
     """Serve the chat on host:port; blocks until interrupted unless `block` is False.
 
     Anything but a loopback `host` needs `auth` ((user, password) pairs), whose sign-ins
-    `throttle` slows down (see `ui_auth`); the page answers only its own origin (`origin`)."""
+    `throttle` slows down (see `assistant.web.auth`); the page answers only its own origin
+    (`assistant.origin`)."""
     check_exposure(host, auth)
     policy = HostPolicy.for_bind(host, assistant.settings.allowed_hosts)
     import gradio as gr

@@ -135,8 +135,7 @@ def upload(assistant: Assistant, paths: Sequence[str], progress: Progress,
     request cannot make the server ingest its own files."""
     inbox = received_in.resolve() if received_in else None
     forged = [p for p in paths if not _received(p, inbox)]
-    saved = uploads.save_uploads([p for p in paths if p not in forged], uploads_dir(assistant),
-                                 uploads.Limits.of(assistant.settings))
+    saved = uploads.receive([p for p in paths if p not in forged], assistant.settings)
     refused = [("refused", name, "not an uploaded file") for name in forged]
     refused += [("refused", name, reason) for name, reason in saved.rejected]
     kept: set[str] | None = None
