@@ -193,8 +193,8 @@ def _wire(app: gr.Blocks, page: Page, session: Session, chat: ChatTab,
     gr.on([c.comment_btn.click, c.comment_box.submit], page.comment,
           [c.comment_box, session.pending], [c.comment_box, c.comment_row, session.pending, c.note])
     c.model.change(page.header, c.model, session.head)
-    inputs, outputs = [docs.selected, docs.upload, c.scope, c.model], [docs.upload, docs.results,
-                                                                       *view]
+    inputs = [docs.selected, docs.upload, c.scope, c.model]
+    outputs = [docs.upload, docs.results, *view]
     # api names as they were: run, run_1, run_2
     docs.upload.upload(page.upload, inputs, outputs, concurrency_id="assistant", api_name="run")
     docs.remove.click(page.remove, inputs, outputs, concurrency_id="assistant", api_name="run")
