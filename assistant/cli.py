@@ -137,10 +137,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.http.server import check_bind, serve
     from assistant.http.wire import MODEL_ALIAS
-    from assistant.origin import TOKEN_FILE
+    from assistant.origin import TOKEN_FILE, resolve_api_key
 
     settings = _settings(args)
-    key = args.api_key or (settings.api_key.get_secret_value() if settings.api_key else None)
+    key = resolve_api_key(args.api_key, settings)
     check_bind(args.host, key)  # before any model loads
     from assistant.api import Assistant
 

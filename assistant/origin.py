@@ -26,10 +26,13 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from assistant.errors import ConfigError
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -199,7 +202,7 @@ def plain_text(status: int, message: str, code: str) -> tuple[bytes, bytes]:
     return message.encode(), b"text/plain; charset=utf-8"
 
 
-# -- the local token ------------------------------------------------------------------------------
+# -- the local token and the API key --------------------------------------------------------------
 def local_token(path: Path) -> str:
     """The token in `path`, made (mode 0600) if missing; kept across restarts for scripts.
 
@@ -219,6 +222,16 @@ def local_token(path: Path) -> str:
         out.write(token + "\n")
     os.replace(part, path)  # whole or not at all, even with two servers starting at once
     return path.read_text(encoding="ascii").strip()  # the last writer's, if two raced
+
+
+def resolve_api_key(given: str | None, settings: Settings) -> str | None:
+    """The key `assistant serve` requires: `given` (the `--api-key` flag, or a caller's
+    argument), else `ASSISTANT_API_KEY`; None when neither is set (an empty key is none).
+
+    The one place the key is looked up: the CLI, `serve` and `create_app` all ask here."""
+    if given:
+        return given
+    return (settings.api_key.get_secret_value() if settings.api_key else "") or None
 
 
 def bearer_matches(header: str | None, expected: str) -> bool:

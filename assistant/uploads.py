@@ -22,7 +22,10 @@ import zipfile
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 CHUNK = 1 << 16
 MAX_NAME_BYTES = 200  # per name, UTF-8: with the temporary prefixes it fits in 255 everywhere
@@ -38,6 +41,17 @@ class Limits:
 
     max_bytes: int = 50 * 2**20
     max_files: int = 1000
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limits `settings` set (`upload_max_mb`, `upload_max_files`)."""
+        return cls(max_bytes=int(settings.upload_max_mb * 2**20),
+                   max_files=settings.upload_max_files)
+
+
+def uploads_folder(settings: Settings) -> Path:
+    """Where uploads are kept: `<data_dir>/uploads`."""
+    return Path(settings.data_dir) / "uploads"
 
 
 @dataclass
@@ -276,6 +290,12 @@ def save_uploads(items: Iterable[Incoming], uploads_dir: Path, limits: Limits = 
     for item in items:
         _save_one(item, root, limits, saved)
     return saved
+
+
+def receive(items: Iterable[Incoming], settings: Settings) -> Saved:
+    """`save_uploads` into `<data_dir>/uploads` with the limits `settings` set: the call the
+    chat UI's documents tab and `POST /ingest` both make."""
+    return save_uploads(items, uploads_folder(settings), Limits.of(settings))
 
 
 def delete_copy(source: str | Path, uploads_dir: Path) -> bool:

@@ -377,6 +377,39 @@ def test_a_failed_reupload_in_the_ui_keeps_the_good_copy_and_its_chunks(
         ("unchanged", str(stored), "")]
 
 
+def test_the_ui_and_the_api_store_the_same_upload_under_the_same_names(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """One saving function: the same files sent to `POST /ingest` and dropped on the documents
+    tab end as the same files under uploads/, with the same refusals."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("notes/a.txt", FACT)
+        zf.writestr("../escape.txt", FACT)
+        zf.writestr(".hidden.txt", FACT)
+    sent = {"Q3 report: draft#1.txt": FACT.encode(), "notes.zip": archive.getvalue()}
+    api = Assistant(settings.model_copy(update={"data_dir": tmp_path / "api"}))
+    with serving(api) as c:
+        reply = c.post("/ingest", files=[("files", item) for item in sent.items()]).json()
+    ui = Assistant(settings.model_copy(update={"data_dir": tmp_path / "ui"}))
+    received = []
+    for n, (name, data) in enumerate(sent.items()):
+        path = tmp_path / "inbox" / str(n) / name  # gradio keeps the browser's name
+        path.parent.mkdir(parents=True)
+        path.write_bytes(data)
+        received.append(str(path))
+    rows = ui_documents.upload(ui, received, lambda *_: None)
+
+    stored = ["Q3 report_ draft_1.txt", "notes/notes/a.txt"]
+    assert files_under(tmp_path / "api" / "uploads") == stored
+    assert files_under(tmp_path / "ui" / "uploads") == stored
+    assert reply["added"] == [f"uploads/{name}" for name in stored]
+    refusals = [("notes.zip/../escape.txt", "path outside the upload folder"),
+                ("notes.zip/.hidden.txt", "hidden file")]
+    assert [(f["source"], f["reason"]) for f in reply["failed"]] == refusals
+    assert [(name, reason) for status, name, reason in rows if status == "refused"] == refusals
+
+
 def test_a_reupload_that_ingests_replaces_the_copy(client: TestClient, settings: Settings) -> None:
     stored = Path(settings.data_dir) / "uploads" / "report.txt"
     client.post("/ingest", files=[("files", ("report.txt", FACT.encode()))])

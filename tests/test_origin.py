@@ -17,11 +17,19 @@ from urllib.parse import urlsplit
 import httpx
 import openai
 import pytest
+from fastapi.testclient import TestClient
 
 from assistant import Assistant, ConfigError, Settings
 from assistant.cli import main
 from assistant.http.server import check_bind, create_app
-from assistant.origin import HostPolicy, SameOrigin, is_loopback, local_token, plain_text
+from assistant.origin import (
+    HostPolicy,
+    SameOrigin,
+    is_loopback,
+    local_token,
+    plain_text,
+    resolve_api_key,
+)
 from assistant.web.auth import check_exposure
 from tests.net import free_port
 from tests.test_server import HUANG, client, running, serve_command
@@ -50,6 +58,49 @@ def test_serve_and_chat_agree_on_what_is_loopback(host: str, loopback: bool) -> 
             check_exposure(host, None)
     check_bind(host, "s3cret")
     check_exposure(host, [("ann", "pw")])
+
+
+# -- one key lookup ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("given", "env", "key"), [
+    ("from-flag", "from-env", "from-flag"), ("from-flag", None, "from-flag"),
+    (None, "from-env", "from-env"), ("", "from-env", "from-env"),
+    (None, None, None), (None, "", None), ("", "", None),
+])
+def test_the_api_key_is_the_flag_else_the_setting(
+    no_assistant_env: None, given: str | None, env: str | None, key: str | None
+) -> None:
+    assert resolve_api_key(given, Settings(api_key=env)) == key
+
+
+def test_a_key_given_to_the_app_beats_the_one_in_the_environment(
+    no_assistant_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ASSISTANT_API_KEY", "from-env")
+    a = Assistant(Settings(data_dir=tmp_path / "kb", llm="fake", embedding="fake"))
+
+    def status(app: Any, key: str) -> int:
+        with TestClient(app, base_url="http://127.0.0.1") as c:
+            return c.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code
+
+    given = create_app(a, api_key="from-flag")
+    assert (status(given, "from-flag"), status(given, "from-env")) == (200, 401)
+    default = create_app(a)
+    assert (status(default, "from-flag"), status(default, "from-env")) == (401, 200)
+
+
+def test_the_serve_command_takes_the_flag_over_the_environment(
+    cli_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    import assistant.http.server
+
+    served: list[str | None] = []
+    monkeypatch.setattr(assistant.http.server, "serve",
+                        lambda a, **kw: served.append(kw["api_key"]))
+    monkeypatch.setenv("ASSISTANT_API_KEY", "from-env")
+    run = ["--data-dir", str(tmp_path / "kb"), "--llm", "fake", "serve", "--host", "0.0.0.0"]
+    assert main([*run, "--api-key", "from-flag"]) == 0 and main(run) == 0
+    assert served == ["from-flag", "from-env"]
+    assert "local token" not in capsys.readouterr().out  # a key guards the writes instead
 
 
 # -- the policy (pure) --------------------------------------------------------------------------

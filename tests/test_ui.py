@@ -272,3 +272,38 @@ def test_turn_record_names_cited_files_once() -> None:
     assert refused["sources"] == [] and refused["refused"]
     gradio_value = [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}, "junk"]
     assert ui_chat.plain_messages(gradio_value) == [{"role": "user", "content": "Hi"}]
+
+
+def test_the_page_keeps_its_components_and_events(fake_assistant: Assistant) -> None:
+    """The page as the browser test and scripts know it: the elem_ids, and each event's api
+    name, whether it shows progress and whether it takes the like event."""
+    app = ui.build_app(fake_assistant)
+    ids = [c.get("props", {}).get("elem_id") for c in app.get_config_file()["components"]]
+    assert [i for i in ids if i] == [
+        "da-header", "da-chat-tab", "da-chat", "da-question", "da-new-chat", "da-feedback-note",
+        "da-comment", "da-comment-save", "da-scope", "da-settings", "da-model", "da-k",
+        "da-retrieval", "da-documents-tab", "da-upload", "da-results", "da-docs", "da-selected",
+        "da-reingest", "da-remove"]
+    events = [(f.api_name, f.tracks_progress, f.collects_event_data) for f in app.fns.values()]
+    assert events == [
+        ("restore", False, False), ("chat", False, False), ("lambda", False, False),
+        ("lambda_1", False, False), ("keep", False, False), ("rate", False, True),
+        ("comment", False, False), ("header", False, False), ("run", True, False),
+        ("run_1", True, False), ("run_2", True, False)]
+
+
+def test_a_restored_session_keeps_only_the_settings_offered(fake_assistant: Assistant) -> None:
+    from assistant.web.page import Page
+
+    page = Page(fake_assistant)
+    chat = [{"role": "user", "content": "Hi"}]
+    forged = {"messages": chat, "turns": {"1": {"question": "Hi"}},
+              "settings": {"model": "llamacpp:/etc/passwd", "k": 999, "retrieval": "grep"}}
+    restored = page.restore(forged)
+    assert restored[:5] == (chat, {"1": {"question": "Hi"}}, "fake", 4, "hybrid")
+    assert restored[5] == '<p class="da-empty">No documents yet: upload some above.</p>'
+    chosen = {"settings": {"model": "llamacpp:smollm2-135m", "k": 7, "retrieval": "lexical"}}
+    assert page.restore(chosen)[:5] == ([], {}, "llamacpp:smollm2-135m", 7, "lexical")
+    assert page.restore("junk")[:5] == ([], {}, "fake", 4, "hybrid")
+    assert Page.keep(chat, {}, "fake", 7.0, "dense") == {
+        "messages": chat, "turns": {}, "settings": {"model": "fake", "k": 7, "retrieval": "dense"}}

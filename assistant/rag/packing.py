@@ -1,8 +1,8 @@
 """Context packing: fit the retrieved passages into a token budget for the answer model.
 
-On a CPU the answer model's first token waits for it to read the whole prompt (about 100
-tokens a second for the 1.5B default on 2 cores), so every passage sentence that cannot hold
-the answer costs time. Packing keeps the most relevant passage whole and, from the others,
+On a CPU the answer model's first token waits for it to read the whole prompt (at the speed
+the README's benchmarks give), so every passage sentence that cannot hold the answer costs
+time. Packing keeps the most relevant passage whole and, from the others,
 the sentences that share words with the question, until the budget is spent; a passage with
 no such sentence is left out. The model then reads less without losing the sentence that
 answers, which is usually the one that shares the question's words.

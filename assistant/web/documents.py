@@ -29,7 +29,7 @@ _STATUS_CLASS = {"added": "ok", "updated": "ok", "unchanged": "same", "removed":
 
 
 def uploads_dir(assistant: Assistant) -> Path:
-    return Path(assistant.settings.data_dir) / "uploads"
+    return uploads.uploads_folder(assistant.settings)
 
 
 def display_name(source: str, root: Path) -> str:
@@ -133,12 +133,9 @@ def upload(assistant: Assistant, paths: Sequence[str], progress: Progress,
 
     `received_in`: the web server's upload folder; a path elsewhere is refused, so a forged
     request cannot make the server ingest its own files."""
-    s = assistant.settings
-    limits = uploads.Limits(max_bytes=int(s.upload_max_mb * 2**20), max_files=s.upload_max_files)
     inbox = received_in.resolve() if received_in else None
     forged = [p for p in paths if not _received(p, inbox)]
-    saved = uploads.save_uploads([p for p in paths if p not in forged], uploads_dir(assistant),
-                                 limits)
+    saved = uploads.receive([p for p in paths if p not in forged], assistant.settings)
     refused = [("refused", name, "not an uploaded file") for name in forged]
     refused += [("refused", name, reason) for name, reason in saved.rejected]
     kept: set[str] | None = None
