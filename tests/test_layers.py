@@ -1,4 +1,4 @@
-"""The architecture as rules: imports flow one way, no module circle."""
+"""The architecture as rules: imports flow one way, no module circle, short functions."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ ALLOWED = {
     "assistant": {"prompts", "ingest"},
     "evals": {"prompts", "ingest", "assistant"},
 }
+MAX_FUNCTION_LINES = 60
 
 
 def module_name(path: Path) -> str:
@@ -74,6 +75,17 @@ def test_the_layer_rule_sees_an_upward_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from evals.cli import register\n    import assistant.api\n")
     assert imported(module) == {"evals.cli", "assistant.api"}
+
+
+def test_no_function_is_longer_than_the_limit() -> None:
+    long = sorted(
+        f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines"
+        for name, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (node.end_lineno or 0) - node.lineno + 1 > MAX_FUNCTION_LINES
+    )
+    assert long == []
 
 
 def _loaded_after(argv: list[str]) -> tuple[bool, list[str]]:
