@@ -9,11 +9,12 @@ records, so that a chunk never mixes half records and each CSV chunk repeats the
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from langchain_core.documents import Document
 
-from ingest.formats import html, pdf, plain, records, word
+from ingest.formats import epub, html, mail, odf, pdf, plain, records, rtf, slides, word
 from ingest.formats.base import UnreadableFileError, check_unpacked
 
 __all__ = ["BINARY_SUFFIXES", "LOADERS", "UnreadableFileError", "load_file", "skip_reason"]
@@ -23,6 +24,15 @@ DEFAULT_MAX_UNPACKED_MB = 50.0  # what a zip-based file may unpack to when the c
 
 
 Loader = Callable[[Path, bytes, int], list[Document]]
+
+
+def _attachment(path: Path, data: bytes, size: int) -> list[Document]:
+    """A mail's attachment, read as a file of its own (a binary format is not read)."""
+    if reason := skip_reason(path, data[:8192]):
+        raise UnreadableFileError(f"not read: {reason}")
+    return load_file(path, data, size)
+
+
 LOADERS: dict[str, Loader] = {
     ".html": html.load,
     ".htm": html.load,
@@ -33,11 +43,17 @@ LOADERS: dict[str, Loader] = {
     ".json": records.load_json,
     ".jsonl": records.load_jsonl,
     ".ndjson": records.load_jsonl,
+    ".pptx": slides.load,
+    ".odt": odf.load,
+    ".epub": epub.load,
+    ".eml": partial(mail.load_eml, attach=_attachment),
+    ".mbox": partial(mail.load_mbox, attach=_attachment),
+    ".rtf": rtf.load,
 }
 
 
 # Formats that are zip archives: checked for their unpacked size and entry count before parsing.
-ZIP_FORMATS = frozenset({".docx"})
+ZIP_FORMATS = frozenset({".docx", ".pptx", ".odt", ".epub"})
 
 
 def load_file(
@@ -72,6 +88,8 @@ BINARY_SUFFIXES = frozenset(
     ".a .bin .dat .pyc .class .wasm .iso .dmg .sqlite .db .pkl .npy .npz .pt .onnx .gguf "
     ".safetensors .parquet .xls .xlsx .ppt .pptx .doc .odt .ods .odp .woff .woff2 .ttf .otf".split()
 ) - frozenset(LOADERS)
+# Formats we cannot read yet, with what to do instead: skipped with that reason.
+UNSUPPORTED = {".msg": "Outlook .msg: save as .eml"}
 # Suffixes that promise text: a binary file with one of these is a failure, not a skip.
 TEXT_SUFFIXES = frozenset(".txt .text .md .markdown .rst .log .xml .yaml .yml .toml .ini .cfg "
                           ".tex".split()) | frozenset(LOADERS)
@@ -81,6 +99,8 @@ def skip_reason(path: Path, head: bytes | None = None) -> str | None:
     """Why `path` is not worth reading (a binary format), or None. `head` (the file's first
     bytes) lets a file of unknown type be skipped when its content is binary."""
     suffix = path.suffix.lower()
+    if suffix in UNSUPPORTED:
+        return UNSUPPORTED[suffix]
     if suffix in BINARY_SUFFIXES:
         return f"binary file ({suffix})"
     if head is not None and suffix not in TEXT_SUFFIXES and b"\x00" in head[:8192]:

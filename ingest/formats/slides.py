@@ -1,0 +1,60 @@
+"""PPTX: one page per slide (title, text boxes, tables as "cell | cell" rows, speaker notes),
+with `slide` (1-based) and `section` (the slide's title) in the metadata."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.documents import Document
+
+from ingest.formats.base import UnreadableFileError
+
+
+def load(path: Path, data: bytes, size: int) -> list[Document]:
+    from pptx import Presentation
+
+    try:
+        deck = Presentation(io.BytesIO(data))
+        return [_slide(number, slide) for number, slide in enumerate(deck.slides, start=1)]
+    except Exception as exc:  # zipfile, lxml and python-pptx errors on a damaged file
+        raise UnreadableFileError(f"corrupt PPTX ({exc})") from exc
+
+
+def _slide(number: int, slide: Any) -> Document:
+    title_shape = slide.shapes.title
+    title = " ".join(title_shape.text_frame.text.split()) if title_shape is not None else ""
+    title_id = title_shape.shape_id if title_shape is not None else None
+    lines = [title] if title else []
+    for shape in _shapes(slide.shapes):
+        if shape.shape_id != title_id:  # shapes are new proxies on each access: compare ids
+            lines.extend(_shape_lines(shape))
+    if slide.has_notes_slide:
+        notes = slide.notes_slide.notes_text_frame
+        if notes is not None and notes.text.strip():
+            lines.append("Notes: " + notes.text.strip())
+    meta: dict[str, Any] = {"slide": number}
+    if title:
+        meta["section"] = title
+    return Document(page_content="\n".join(line for line in lines if line.strip()),
+                    metadata=meta)
+
+
+def _shapes(shapes: Iterable[Any]) -> Iterator[Any]:
+    """Every shape in z-order, the shapes of groups included."""
+    for shape in shapes:
+        if hasattr(shape, "shapes"):  # a group shape
+            yield from _shapes(shape.shapes)
+        else:
+            yield shape
+
+
+def _shape_lines(shape: Any) -> list[str]:
+    if getattr(shape, "has_table", False) and shape.has_table:
+        return [" | ".join(" ".join(cell.text.split()) for cell in row.cells)
+                for row in shape.table.rows]
+    if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
+        return [p.strip() for p in shape.text_frame.text.splitlines()]
+    return []
