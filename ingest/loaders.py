@@ -44,6 +44,7 @@ LOADERS: dict[str, Loader] = {
     ".jsonl": records.load_jsonl,
     ".ndjson": records.load_jsonl,
     ".pptx": slides.load,
+    ".odp": slides.load_odp,
     ".odt": odf.load,
     ".epub": epub.load,
     ".eml": partial(mail.load_eml, attach=_attachment),
@@ -53,7 +54,7 @@ LOADERS: dict[str, Loader] = {
 
 
 # Formats that are zip archives: checked for their unpacked size and entry count before parsing.
-ZIP_FORMATS = frozenset({".docx", ".pptx", ".odt", ".epub"})
+ZIP_FORMATS = frozenset({".docx", ".pptx", ".odp", ".odt", ".epub"})
 
 
 def load_file(

@@ -1,7 +1,7 @@
-"""Slides, text documents, e-books, mail and RTF (`ingest/formats/`): files written by each
-format's own writer, read back into exact pages and metadata; damaged files give one clear
-failure; a folder of them answers through the assistant, re-ingests as unchanged, and a mail's
-removal takes its attachments' chunks with it."""
+"""Slides (pptx, odp), text documents, e-books, mail and RTF (`ingest/formats/`): files written
+by each format's own writer, read back into exact pages and metadata; damaged files give one
+clear failure; a folder of them answers through the assistant, re-ingests as unchanged, and a
+mail's removal takes its attachments' chunks with it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from pathlib import Path
 import docx
 import pytest
 from ebooklib import epub
-from odf.opendocument import OpenDocumentText
+from odf.draw import Frame, Page, TextBox
+from odf.opendocument import OpenDocumentPresentation, OpenDocumentText
+from odf.presentation import Notes
+from odf.style import MasterPage, PageLayout
 from odf.table import Table, TableCell, TableColumn, TableRow
 from odf.text import H, List, ListItem, P
 from pptx import Presentation
@@ -59,6 +62,39 @@ def make_pptx() -> bytes:
     third = deck.slides.add_slide(deck.slide_layouts[6])  # blank: a text box, no title
     box = third.shapes.add_textbox(Inches(1), Inches(1), Inches(4), Inches(1))
     box.text_frame.text = "Questions welcome"
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def _odp_frame(parent: object, lines: list[str], role: str = "") -> None:
+    """A text frame on a slide; `role` is its presentation:class (title, outline, notes)."""
+    frame = Frame(width="20cm", height="3cm", x="1cm", y="1cm")
+    if role:
+        frame.setAttrNS("urn:oasis:names:tc:opendocument:xmlns:presentation:1.0", "class", role)
+    parent.addElement(frame)  # type: ignore[attr-defined]
+    box = TextBox()
+    frame.addElement(box)
+    for line in lines:
+        box.addElement(P(text=line))
+
+
+def make_odp() -> bytes:
+    deck = OpenDocumentPresentation()
+    layout = PageLayout(name="Layout")
+    deck.automaticstyles.addElement(layout)
+    master = MasterPage(name="Master", pagelayoutname=layout)
+    deck.masterstyles.addElement(master)
+    first = Page(name="roadmap", masterpagename=master)
+    deck.presentation.addElement(first)
+    _odp_frame(first, ["Roadmap"], "title")
+    _odp_frame(first, ["The beta ships in June", "Two hires in support"], "outline")
+    notes = Notes()
+    first.addElement(notes)
+    _odp_frame(notes, ["Say the date twice."], "notes")
+    second = Page(name="thanks", masterpagename=master)
+    deck.presentation.addElement(second)
+    _odp_frame(second, ["Thank you"])
     out = io.BytesIO()
     deck.save(out)
     return out.getvalue()
@@ -184,6 +220,14 @@ def test_a_pptx_gives_a_page_per_slide_with_its_title_table_and_notes() -> None:
     ]
 
 
+def test_an_odp_gives_a_page_per_slide_as_a_pptx_does() -> None:
+    assert pages("roadmap.odp", make_odp()) == [
+        ("Roadmap\nThe beta ships in June\nTwo hires in support\nNotes: Say the date twice.",
+         {"slide": 1, "section": "Roadmap"}),
+        ("Thank you", {"slide": 2}),
+    ]
+
+
 def test_an_odt_gives_a_page_per_heading_with_its_heading_path() -> None:
     assert pages("plan.odt", make_odt()) == [
         ("Prepared by the finance team.", {}),
@@ -288,6 +332,7 @@ def _half(data: bytes) -> bytes:
 @pytest.mark.parametrize(("name", "data", "reason"), [
     ("deck.pptx", _half(make_pptx()), "corrupt PPTX ("),
     ("plan.odt", _half(make_odt()), "corrupt ODT ("),
+    ("roadmap.odp", _half(make_odp()), "corrupt ODP ("),
     ("notes.epub", _half(make_epub()), "corrupt EPUB ("),
     ("deck.pptx", b"PK\x03\x04" + b"\x00" * 64, "corrupt PPTX ("),
     ("minutes.rtf", _half(RTF), "corrupt RTF (unbalanced braces: cut short or damaged)"),
@@ -303,7 +348,8 @@ def test_a_damaged_file_gives_one_clear_failure(name: str, data: bytes, reason: 
 
 
 @pytest.mark.parametrize(("name", "make"), [
-    ("deck.pptx", make_pptx), ("plan.odt", make_odt), ("notes.epub", make_epub),
+    ("deck.pptx", make_pptx), ("roadmap.odp", make_odp), ("plan.odt", make_odt),
+    ("notes.epub", make_epub),
 ])
 def test_a_zipped_format_is_checked_for_its_unpacked_size_first(
     name: str, make: Callable[[], bytes]
@@ -321,6 +367,7 @@ def folder(tmp_path: Path) -> Path:
     root = tmp_path / "docs"
     root.mkdir()
     (root / "deck.pptx").write_bytes(make_pptx())
+    (root / "roadmap.odp").write_bytes(make_odp())
     (root / "plan.odt").write_bytes(make_odt())
     (root / "notes.epub").write_bytes(make_epub())
     (root / "mail.eml").write_bytes(make_mail().as_bytes())
@@ -332,6 +379,7 @@ def folder(tmp_path: Path) -> Path:
 
 QUESTIONS = [  # (question, file, a fact of the passage the fake model quotes)
     ("How many people work in Support headcount?", "deck.pptx", "Support | 9"),
+    ("When does the beta ship?", "roadmap.odp", "beta ships in June"),
     ("What is the travel budget for 2025?", "plan.odt", "42,000 euros"),
     ("How far did the glacier retreat since 2010?", "notes.epub", "40 metres"),
     ("How many pallets does the warehouse in Porto hold?", "mail.eml", "1,200 pallets"),
@@ -346,7 +394,8 @@ def test_a_folder_of_these_formats_answers_from_each_file(folder: Path, settings
     assistant = Assistant(settings)
     report = assistant.ingest([folder])
     assert sorted(Path(s).name for s in report.added) == sorted(
-        ["deck.pptx", "plan.odt", "notes.epub", "mail.eml", "inbox.mbox", "minutes.rtf"])
+        ["deck.pptx", "roadmap.odp", "plan.odt", "notes.epub", "mail.eml", "inbox.mbox",
+         "minutes.rtf"])
     assert report.failed == []
     assert report.skipped == [(str(folder / "old.msg"), "Outlook .msg: save as .eml")]
     for question, name, fact in QUESTIONS:

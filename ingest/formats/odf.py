@@ -24,12 +24,12 @@ def load(path: Path, data: bytes, size: int) -> list[Document]:
 
     try:
         body = load_odf(io.BytesIO(data)).text
-        return _pages(_blocks(body))
+        return _pages(blocks(body))
     except Exception as exc:  # zipfile, xml and odfpy errors on a damaged file
         raise UnreadableFileError(f"corrupt ODT ({exc})") from exc
 
 
-def _blocks(element: Any) -> Iterator[tuple[int, str]]:
+def blocks(element: Any) -> Iterator[tuple[int, str]]:
     """(heading level, text) for headings and (0, text) for other lines, in document order."""
     for child in element.childNodes:
         name = getattr(child, "qname", None)
@@ -41,7 +41,7 @@ def _blocks(element: Any) -> Iterator[tuple[int, str]]:
         elif name == (_TABLE, "table"):
             yield from ((0, row) for row in _rows(child))
         elif name in _CONTAINERS:
-            yield from _blocks(child)
+            yield from blocks(child)
 
 
 def _rows(table: Any) -> Iterator[str]:
@@ -60,7 +60,7 @@ def _text(element: Any) -> str:
     return str(teletype.extractText(element)).strip()
 
 
-def _pages(blocks: Iterator[tuple[int, str]]) -> list[Document]:
+def _pages(items: Iterator[tuple[int, str]]) -> list[Document]:
     """A page per heading (the text before the first heading is a page of its own)."""
     pages: list[Document] = []
     path: list[str] = []
@@ -71,7 +71,7 @@ def _pages(blocks: Iterator[tuple[int, str]]) -> list[Document]:
             meta = {"section": " > ".join(path)} if path else {}
             pages.append(Document(page_content="\n".join(lines), metadata=meta))
 
-    for level, text in blocks:
+    for level, text in items:
         if level and text:
             close()
             path, lines = [*path[: level - 1], text], []

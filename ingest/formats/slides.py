@@ -1,5 +1,5 @@
-"""PPTX: one page per slide (title, text boxes, tables as "cell | cell" rows, speaker notes),
-with `slide` (1-based) and `section` (the slide's title) in the metadata."""
+"""PPTX and ODP: one page per slide (title, text boxes, tables as "cell | cell" rows, speaker
+notes), with `slide` (1-based) and `section` (the slide's title) in the metadata."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from ingest.formats.base import UnreadableFileError
+from ingest.formats.odf import blocks
 
 
 def load(path: Path, data: bytes, size: int) -> list[Document]:
@@ -58,3 +59,45 @@ def _shape_lines(shape: Any) -> list[str]:
     if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
         return [p.strip() for p in shape.text_frame.text.splitlines()]
     return []
+
+
+_DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+_PRESENTATION = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
+
+
+def load_odp(path: Path, data: bytes, size: int) -> list[Document]:
+    """ODP (OpenDocument presentation), as PPTX: a page per slide, title first, notes last."""
+    from odf.draw import Page
+    from odf.opendocument import load as load_odf
+
+    try:
+        deck = load_odf(io.BytesIO(data)).presentation
+        return [_odp_slide(number, page)
+                for number, page in enumerate(deck.getElementsByType(Page), start=1)]
+    except Exception as exc:  # zipfile, xml and odfpy errors on a damaged file
+        raise UnreadableFileError(f"corrupt ODP ({exc})") from exc
+
+
+def _odp_slide(number: int, page: Any) -> Document:
+    title, lines, notes = "", [], []
+    for child in page.childNodes:
+        if getattr(child, "qname", None) == (_PRESENTATION, "notes"):
+            notes += _odp_lines(child)
+        elif not title and child.attributes.get((_PRESENTATION, "class")) == "title":
+            title = " ".join(" ".join(_odp_lines(child)).split())
+        else:
+            lines += _odp_lines(child)
+    meta: dict[str, Any] = {"slide": number}
+    if title:
+        meta["section"] = title
+    parts = ([title] if title else []) + lines + (["Notes: " + "\n".join(notes)] if notes else [])
+    return Document(page_content="\n".join(parts), metadata=meta)
+
+
+def _odp_lines(element: Any) -> list[str]:
+    """The text of a frame, text box, group or shape: its paragraphs, lists and tables."""
+    lines = [text for _level, text in blocks(element) if text]
+    for child in element.childNodes:
+        if getattr(child, "qname", (None,))[0] == _DRAW:
+            lines += _odp_lines(child)
+    return lines
