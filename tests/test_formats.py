@@ -284,6 +284,15 @@ def test_an_mbox_gives_a_page_per_message_numbered(tmp_path: Path) -> None:
     ]
 
 
+def test_an_mbox_message_without_headers_is_still_read() -> None:
+    data = (b"From a@example.org Tue Mar  3 09:15:00 2026\nSubject: one\n\nfirst\n\n"
+            b"From b@example.org Tue Mar  3 09:16:00 2026\n\nsecond, no headers\n")
+    assert pages("inbox.mbox", data) == [
+        ("Subject: one\n\nfirst", {"message": 1, "subject": "one"}),
+        ("second, no headers", {"message": 2}),
+    ]
+
+
 def test_a_mail_attached_to_a_mail_is_read_without_its_own_attachments() -> None:
     outer = EmailMessage()
     outer["From"] = "bo@example.org"

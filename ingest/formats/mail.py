@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.documents import Document
 
@@ -32,12 +32,17 @@ _MBOX_START = re.compile(rb"\nFrom ")  # what the stdlib's mailbox.mbox splits m
 
 
 def load_eml(path: Path, data: bytes, size: int, attach: Attach | None = None) -> list[Document]:
-    return _message(_parse(data), path.name, size, attach, {})
+    _check_text(data)
+    message = _parse(data)
+    if not any(message[h] for h in HEADERS):
+        raise UnreadableFileError("not a mail message (no From, To, Date or Subject header)")
+    return _message(message, path.name, size, attach, {})
 
 
 def load_mbox(path: Path, data: bytes, size: int, attach: Attach | None = None) -> list[Document]:
     if not data.startswith(b"From "):
         raise UnreadableFileError("not an mbox file (it does not start with a 'From ' line)")
+    _check_text(data)
     pages: list[Document] = []
     for number, raw in enumerate(_mbox_messages(data), start=1):
         pages += _message(_parse(raw), path.name, size, attach, {"message": number})
@@ -51,13 +56,13 @@ def _mbox_messages(data: bytes) -> Iterator[bytes]:
         yield data[start:end].partition(b"\n")[2]
 
 
-def _parse(raw: bytes) -> EmailMessage:
-    if b"\x00" in raw[:8192]:
+def _check_text(data: bytes) -> None:
+    if b"\x00" in data[:8192]:
         raise UnreadableFileError("binary file, not mail")
-    message = email.message_from_bytes(raw, policy=policy.default)
-    if not isinstance(message, EmailMessage) or not any(message[h] for h in HEADERS):
-        raise UnreadableFileError("not a mail message (no From, To, Date or Subject header)")
-    return message
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    return cast(EmailMessage, email.message_from_bytes(raw, policy=policy.default))
 
 
 def _message(
@@ -73,7 +78,7 @@ def _message(
         raise UnreadableFileError(f"corrupt mail ({exc})") from exc
     meta = {**meta, **{h.lower(): v for h, v in values.items() if v and h != "To"}}
     lines = [f"{h}: {v}" for h, v in values.items() if v]
-    page = Document(page_content="\n".join(lines) + ("\n\n" + body if body else ""),
+    page = Document(page_content="\n\n".join(p for p in ("\n".join(lines), body) if p),
                     metadata=meta)
     pages, unread = [page], []
     for number, part in enumerate(message.iter_attachments(), start=1):

@@ -17,8 +17,6 @@ def load(path: Path, data: bytes, size: int) -> list[Document]:
 
     if not data.lstrip().startswith(b"{\\rtf"):
         raise UnreadableFileError("not an RTF file (it does not start with '{\\rtf')")
-    if b"\x00" in data:
-        raise UnreadableFileError("corrupt RTF (binary bytes)")
     if not _balanced(data):
         raise UnreadableFileError("corrupt RTF (unbalanced braces: cut short or damaged)")
     try:
