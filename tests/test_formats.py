@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import mailbox
 import warnings
+import zipfile
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -354,6 +355,51 @@ def test_a_damaged_file_gives_one_clear_failure(name: str, data: bytes, reason: 
     with pytest.raises(UnreadableFileError) as caught:
         load_file(Path(name), data)
     assert str(caught.value).startswith(reason)
+
+
+def _with_member(archive: bytes, member: str, content: bytes) -> bytes:
+    """A copy of a zip archive with one member replaced or added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            if item.filename != member:
+                dst.writestr(item, src.read(item.filename))
+        dst.writestr(member, content)
+    return out.getvalue()
+
+
+ODF_ENCRYPTED = (b'<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+                 b'manifest:1.0"><manifest:file-entry manifest:full-path="content.xml" '
+                 b'manifest:media-type="text/xml"><manifest:encryption-data/>'
+                 b'</manifest:file-entry></manifest:manifest>')
+EPUB_DRM = (b'<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+            b'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData><enc:CipherData>'
+            b'<enc:CipherReference URI="EPUB/arrival.xhtml"/></enc:CipherData></enc:EncryptedData>'
+            b'</encryption>')
+EPUB_FONTS = EPUB_DRM.replace(b"EPUB/arrival.xhtml", b"EPUB/fonts/serif.otf")
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("plan.odt", _with_member(make_odt(), "META-INF/manifest.xml", ODF_ENCRYPTED),
+     "password-protected ODT; save it without a password first"),
+    ("roadmap.odp", _with_member(make_odp(), "META-INF/manifest.xml", ODF_ENCRYPTED),
+     "password-protected ODP; save it without a password first"),
+    ("notes.epub", _with_member(make_epub(), "META-INF/encryption.xml", EPUB_DRM),
+     "encrypted EPUB (DRM); only DRM-free books can be read"),
+    ("deck.pptx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512,
+     "password-protected PPTX, or an old .ppt renamed (an OLE file, not a zip): remove the "
+     "password or save it as .pptx"),
+])
+def test_a_locked_file_is_refused_with_what_to_do(name: str, data: bytes, reason: str) -> None:
+    with pytest.raises(UnreadableFileError) as caught:
+        load_file(Path(name), data)
+    assert str(caught.value) == reason
+
+
+def test_an_epub_with_obfuscated_fonts_only_is_read() -> None:
+    data = _with_member(make_epub(), "META-INF/encryption.xml", EPUB_FONTS)
+    assert [meta for _, meta in pages("notes.epub", data)] == [
+        {"chapter": 1, "section": "Arrival"}, {"chapter": 2, "section": "The glacier"}]
 
 
 @pytest.mark.parametrize(("name", "make"), [

@@ -5,7 +5,8 @@ first heading); scripts and styles dropped, the book's own table of contents pag
 from __future__ import annotations
 
 import io
-import warnings
+import re
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,12 @@ _DROPPED = ["script", "style", "noscript", "template", "svg"]
 def load(path: Path, data: bytes, size: int) -> list[Document]:
     from ebooklib import epub
 
+    if _drm(data):
+        raise UnreadableFileError("encrypted EPUB (DRM); only DRM-free books can be read")
     try:
-        with warnings.catch_warnings():
-            # ebooklib warns that a future version will ignore the NCX table of contents
-            warnings.filterwarnings("ignore", message="In the future version we will turn")
-            book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": False})
+        # ignore_ncx given, ebooklib does not warn about its future default; False keeps the
+        # NCX table of contents, the only one an EPUB 2 book has
+        book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": False})
         titles = dict(_toc(book.toc))
         pages: list[Document] = []
         for item in _chapters(book):
@@ -37,6 +39,16 @@ def load(path: Path, data: bytes, size: int) -> list[Document]:
         return pages
     except Exception as exc:  # zipfile, lxml and ebooklib errors on a damaged file
         raise UnreadableFileError(f"corrupt EPUB ({exc})") from exc
+
+
+def _drm(data: bytes) -> bool:
+    """Chapters listed as encrypted (fonts alone often are, to obfuscate them: those are fine)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            listing = archive.read("META-INF/encryption.xml")
+    except Exception:  # no encryption list, or a damaged archive: the reader reports it
+        return False
+    return re.search(rb'URI="[^"]*\.x?html?"', listing) is not None
 
 
 def _chapters(book: Any) -> list[Any]:

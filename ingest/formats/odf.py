@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,34 @@ _CONTAINERS = {(_TEXT, "section"), (_TEXT, "list"), (_TEXT, "list-item"), (_TEXT
 
 
 def load(path: Path, data: bytes, size: int) -> list[Document]:
+    document = open_document(data, "ODT")
+    try:
+        return _pages(blocks(document.text))
+    except Exception as exc:  # odfpy errors on elements it cannot read
+        raise UnreadableFileError(f"corrupt ODT ({exc})") from exc
+
+
+def open_document(data: bytes, kind: str) -> Any:
+    """The parsed OpenDocument file (`kind` names it in messages: ODT, ODP); a damaged or
+    password-protected one raises `UnreadableFileError`."""
     from odf.opendocument import load as load_odf
 
+    if _encrypted(data):
+        raise UnreadableFileError(f"password-protected {kind}; save it without a password first")
     try:
-        body = load_odf(io.BytesIO(data)).text
-        return _pages(blocks(body))
+        return load_odf(io.BytesIO(data))
     except Exception as exc:  # zipfile, xml and odfpy errors on a damaged file
-        raise UnreadableFileError(f"corrupt ODT ({exc})") from exc
+        raise UnreadableFileError(f"corrupt {kind} ({exc})") from exc
+
+
+def _encrypted(data: bytes) -> bool:
+    """The manifest lists encrypted members (their content cannot be parsed)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            manifest = archive.read("META-INF/manifest.xml")
+    except Exception:  # no manifest, or a damaged archive: the parser reports it
+        return False
+    return b"encryption-data" in manifest
 
 
 def blocks(element: Any) -> Iterator[tuple[int, str]]:

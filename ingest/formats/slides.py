@@ -11,12 +11,17 @@ from typing import Any
 from langchain_core.documents import Document
 
 from ingest.formats.base import UnreadableFileError
-from ingest.formats.odf import blocks
+from ingest.formats.odf import blocks, open_document
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted OOXML file, or an old .ppt
 
 
 def load(path: Path, data: bytes, size: int) -> list[Document]:
     from pptx import Presentation
 
+    if data.startswith(_OLE):
+        raise UnreadableFileError("password-protected PPTX, or an old .ppt renamed (an OLE file, "
+                                  "not a zip): remove the password or save it as .pptx")
     try:
         deck = Presentation(io.BytesIO(data))
         return [_slide(number, slide) for number, slide in enumerate(deck.slides, start=1)]
@@ -68,13 +73,12 @@ _PRESENTATION = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
 def load_odp(path: Path, data: bytes, size: int) -> list[Document]:
     """ODP (OpenDocument presentation), as PPTX: a page per slide, title first, notes last."""
     from odf.draw import Page
-    from odf.opendocument import load as load_odf
 
+    deck = open_document(data, "ODP").presentation
     try:
-        deck = load_odf(io.BytesIO(data)).presentation
         return [_odp_slide(number, page)
                 for number, page in enumerate(deck.getElementsByType(Page), start=1)]
-    except Exception as exc:  # zipfile, xml and odfpy errors on a damaged file
+    except Exception as exc:  # odfpy errors on elements it cannot read
         raise UnreadableFileError(f"corrupt ODP ({exc})") from exc
 
 
