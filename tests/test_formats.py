@@ -480,3 +480,16 @@ def test_reingest_is_unchanged_and_removing_a_mail_removes_its_attachments(
     assert mail not in {d.source for d in assistant.documents()}
     assert [s for s in assistant.retrieve("Porto warehouse pallets revenue", k=50)
             if s.source == mail] == []
+
+
+def test_a_mails_attachments_count_toward_the_file_size_limit(
+    tmp_path: Path, settings: Settings
+) -> None:
+    message = make_html_mail()
+    message.add_attachment(b"x" * 40_000, maintype="text", subtype="plain", filename="big.txt")
+    mail = tmp_path / "big.eml"
+    mail.write_bytes(message.as_bytes())  # 40 KB of text, base64-encoded: about 54 KB
+    report = Assistant(settings.model_copy(update={"max_file_mb": 0.05})).ingest([mail])
+    assert report.added == []
+    assert [(source, reason.split(";")[0]) for source, reason in report.failed] == [
+        (str(mail), "too large (0.0521 MB")]
