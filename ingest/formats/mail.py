@@ -80,21 +80,33 @@ def _message(
     lines = [f"{h}: {v}" for h, v in values.items() if v]
     page = Document(page_content="\n\n".join(p for p in ("\n".join(lines), body) if p),
                     metadata=meta)
-    pages, unread = [page], []
+    attached, unread = _attachments(message, name, size, attach, meta)
+    if unread:
+        page.metadata["unread_attachments"] = "; ".join(unread)
+    return [page, *attached]
+
+
+def _attachments(
+    message: EmailMessage, name: str, size: int, attach: Attach | None, meta: dict[str, Any]
+) -> tuple[list[Document], list[str]]:
+    """The attachments' pages, and "name: reason" for each one that could not be read."""
+    pages: list[Document] = []
+    unread: list[str] = []
     for number, part in enumerate(message.iter_attachments(), start=1):
         file = _file_name(part, number)
         try:
-            attached = _attachment(part, file, size, attach)
+            read = _attachment(part, file, size, attach)
         except UnreadableFileError as exc:
             unread.append(f"{file}: {exc}")
+            continue
+        except Exception as exc:  # a malformed part: the mail itself still reads
+            unread.append(f"{file}: malformed attachment ({exc})")
             continue
         pages += [Document(page_content=p.page_content,
                            metadata={**meta, **p.metadata, "attachment": file,
                                      "file_name": f"{name} > {file}"})
-                  for p in attached if p.page_content.strip()]
-    if unread:
-        page.metadata["unread_attachments"] = "; ".join(unread)
-    return pages
+                  for p in read if p.page_content.strip()]
+    return pages, unread
 
 
 def _body(message: EmailMessage, size: int) -> str:
