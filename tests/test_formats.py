@@ -493,3 +493,22 @@ def test_a_mails_attachments_count_toward_the_file_size_limit(
     assert report.added == []
     assert [(source, reason.split(";")[0]) for source, reason in report.failed] == [
         (str(mail), "too large (0.0521 MB")]
+
+
+def test_a_changed_or_pruned_mail_leaves_none_of_its_old_attachments(
+    folder: Path, settings: Settings
+) -> None:
+    assistant = Assistant(settings)
+    assistant.ingest([folder])
+    mail, mbox = folder / "mail.eml", folder / "inbox.mbox"
+    mail.write_bytes(make_mail(report=make_docx("Revenue in Q1 was 2.9 million euros.")).as_bytes())
+    changed = assistant.ingest([folder])
+    assert (changed.updated, changed.failed) == ([str(mail)], [])
+    revenue = [s.text for s in assistant.retrieve("Revenue in Q1 million euros", k=50)
+               if s.metadata.get("attachment") == "report.docx"]
+    assert revenue == ["Revenue in Q1 was 2.9 million euros."]
+    mbox.unlink()
+    pruned = assistant.ingest([folder], prune=True)
+    assert pruned.removed == [str(mbox)]
+    assert [s for s in assistant.retrieve("Gate B loading dock", k=50)
+            if s.source == str(mbox)] == []
