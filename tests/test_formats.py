@@ -134,7 +134,7 @@ def make_odt() -> bytes:
     return out.getvalue()
 
 
-def make_epub() -> bytes:
+def make_epub(toc: bool = True, ncx: bool = True) -> bytes:
     book = epub.EpubBook()
     book.set_identifier("field-notes-1")
     book.set_title("Field notes")
@@ -146,9 +146,11 @@ def make_epub() -> bytes:
     second.content = "<h2>Ice</h2><p>The glacier retreated 40 metres since 2010.</p>"
     for chapter in (first, second):
         book.add_item(chapter)
-    book.toc = [epub.Link("arrival.xhtml", "Arrival", "arrival"),
-                (epub.Section("Part two"), [second])]
-    book.add_item(epub.EpubNcx())
+    if toc:
+        book.toc = [epub.Link("arrival.xhtml", "Arrival", "arrival"),
+                    (epub.Section("Part two"), [second])]
+    if ncx:
+        book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
     book.spine = ["nav", first, second]
     out = io.BytesIO()
@@ -247,8 +249,20 @@ def test_an_epub_gives_a_page_per_chapter_in_spine_order_titled_from_its_toc() -
     assert read == [  # the navigation page is left out; the style and the script are dropped
         ("Arrival\nWe reached Tromsø on 3 March.", {"chapter": 1, "section": "Arrival"}),
         ("Ice\nThe glacier retreated 40 metres since 2010.",
-         {"chapter": 2, "section": "The glacier"}),
+         {"chapter": 2, "section": "Part two > The glacier"}),
     ]
+
+
+def test_an_epub_without_an_ncx_is_titled_from_its_nav_page() -> None:
+    assert [meta for _, meta in pages("notes.epub", make_epub(ncx=False))] == [
+        {"chapter": 1, "section": "Arrival"},
+        {"chapter": 2, "section": "Part two > The glacier"},
+    ]
+
+
+def test_an_epub_chapter_without_a_toc_entry_is_titled_by_its_first_heading() -> None:
+    assert [meta for _, meta in pages("notes.epub", make_epub(toc=False))] == [
+        {"chapter": 1, "section": "Arrival"}, {"chapter": 2, "section": "Ice"}]
 
 
 def test_an_eml_gives_its_headers_and_body_then_each_attachment_read_as_a_file() -> None:
@@ -399,7 +413,9 @@ def test_a_locked_file_is_refused_with_what_to_do(name: str, data: bytes, reason
 def test_an_epub_with_obfuscated_fonts_only_is_read() -> None:
     data = _with_member(make_epub(), "META-INF/encryption.xml", EPUB_FONTS)
     assert [meta for _, meta in pages("notes.epub", data)] == [
-        {"chapter": 1, "section": "Arrival"}, {"chapter": 2, "section": "The glacier"}]
+        {"chapter": 1, "section": "Arrival"},
+        {"chapter": 2, "section": "Part two > The glacier"},
+    ]
 
 
 @pytest.mark.parametrize(("name", "make"), [

@@ -1,13 +1,14 @@
 """EPUB: one page per chapter in reading (spine) order, with `chapter` (1-based, counting the
-chapters that hold text) and `section` (the chapter's title in the table of contents, else its
-first heading); scripts and styles dropped, the book's own table of contents page left out."""
+chapters that hold text) and `section` (the chapter's title path in the table of contents,
+"Part two > The glacier", else its first heading); scripts and styles dropped, the book's own
+table of contents page left out."""
 
 from __future__ import annotations
 
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,12 @@ _DROPPED = ["script", "style", "noscript", "template", "svg"]
 
 
 def load(path: Path, data: bytes, size: int) -> list[Document]:
-    from ebooklib import epub
 
     if _drm(data):
         raise UnreadableFileError("encrypted EPUB (DRM); only DRM-free books can be read")
     try:
-        # ignore_ncx given, ebooklib does not warn about its future default; False keeps the
-        # NCX table of contents, the only one an EPUB 2 book has
-        book = epub.read_epub(io.BytesIO(data), {"ignore_ncx": False})
-        titles = dict(_toc(book.toc))
+        book = _book(data)
+        titles = _toc_titles(book.toc)
         pages: list[Document] = []
         for item in _chapters(book):
             text, heading = _read(item.get_content())
@@ -39,6 +37,18 @@ def load(path: Path, data: bytes, size: int) -> list[Document]:
         return pages
     except Exception as exc:  # zipfile, lxml and ebooklib errors on a damaged file
         raise UnreadableFileError(f"corrupt EPUB ({exc})") from exc
+
+
+def _book(data: bytes) -> Any:
+    """The book with its NCX table of contents (the only one an EPUB 2 book has), or without
+    it when the NCX is missing or broken (the nav page and the headings still give titles).
+    `ignore_ncx` given, ebooklib does not warn about its future default."""
+    from ebooklib import epub
+
+    try:
+        return epub.read_epub(io.BytesIO(data), {"ignore_ncx": False})
+    except Exception:  # the NCX named by the spine is missing or broken; retried without it
+        return epub.read_epub(io.BytesIO(data), {"ignore_ncx": True})
 
 
 def _drm(data: bytes) -> bool:
@@ -61,16 +71,38 @@ def _chapters(book: Any) -> list[Any]:
             and item.get_type() == ebooklib.ITEM_DOCUMENT and not isinstance(item, epub.EpubNav)]
 
 
-def _toc(entries: Iterable[Any]) -> Iterable[tuple[str, str]]:
-    """(file name, title) of every table of contents entry, the first title of a file first."""
-    found: list[tuple[str, str]] = []
+def _toc_titles(toc: Any) -> dict[str, str]:
+    """File name -> the title of its first entry in the table of contents."""
+    titles: dict[str, str] = {}
+    for href, title in _toc_entries(toc):
+        titles.setdefault(href, title)
+    return titles
+
+
+def _toc_entries(entries: Any, parents: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """(file name, title path "Part > Chapter") of every entry, in order; a section that points
+    at the same file as one of its entries leaves the title to that entry."""
+    if not isinstance(entries, list | tuple):  # ebooklib gives a lone entry bare, not in a list
+        entries = [entries]
     for entry in entries:
         if isinstance(entry, tuple | list):  # (section, children)
             section, children = entry
-            found += _toc([section, *children])
-        elif getattr(entry, "href", None) and getattr(entry, "title", None):
-            found.append((entry.href.split("#")[0], " ".join(entry.title.split())))
-    return reversed(found)  # dict() keeps the last value for a key: the first entry wins
+            title = _entry_title(section)
+            inner = list(_toc_entries(children, (*parents, title) if title else parents))
+            own = _entry_file(section)
+            if own and title and own not in {href for href, _ in inner}:
+                yield own, " > ".join((*parents, title))
+            yield from inner
+        elif (href := _entry_file(entry)) and (title := _entry_title(entry)):
+            yield href, " > ".join((*parents, title))
+
+
+def _entry_file(entry: Any) -> str:
+    return str(getattr(entry, "href", None) or "").split("#")[0]
+
+
+def _entry_title(entry: Any) -> str:
+    return " ".join(str(getattr(entry, "title", None) or "").split())
 
 
 def _read(xhtml: bytes) -> tuple[str, str]:
