@@ -29,6 +29,13 @@ def match_expression(query: str) -> str:
     return " OR ".join(f'"{t}"' for t in terms)
 
 
+# A write transaction takes the write lock when it begins, waiting out the busy timeout for it.
+# A deferred BEGIN reads first, and in WAL mode a reader whose snapshot another process has
+# since committed over cannot upgrade to a writer: it fails at once with "database is locked"
+# (seen with two `assistant ingest` at once on a loaded machine), whatever the timeout.
+_BEGIN_WRITE = "BEGIN IMMEDIATE"
+
+
 class LexicalIndex:
     """Chunk id -> text and source, searchable with BM25; safe to share between threads."""
 
@@ -62,7 +69,7 @@ class LexicalIndex:
     def upsert(self, ids: Sequence[str], texts: Sequence[str], sources: Sequence[str]) -> None:
         """Add chunks, replacing any with the same id; one transaction."""
         with self._lock, self._db:
-            self._db.execute("BEGIN")
+            self._db.execute(_BEGIN_WRITE)
             self._delete(ids)
             for chunk, text, source in zip(ids, texts, sources, strict=True):
                 cur = self._db.execute(
@@ -73,7 +80,7 @@ class LexicalIndex:
 
     def delete(self, ids: Iterable[str]) -> None:
         with self._lock, self._db:
-            self._db.execute("BEGIN")
+            self._db.execute(_BEGIN_WRITE)
             self._delete(list(ids))
 
     def _delete(self, ids: Sequence[str]) -> None:
