@@ -13,7 +13,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from ingest.formats import html, pdf, plain, records, word
+from ingest.formats import html, pdf, plain, records, sheets, word
 from ingest.formats.base import UnreadableFileError, check_unpacked
 
 __all__ = ["BINARY_SUFFIXES", "LOADERS", "UnreadableFileError", "load_file", "skip_reason"]
@@ -28,6 +28,8 @@ LOADERS: dict[str, Loader] = {
     ".htm": html.load,
     ".pdf": pdf.load,
     ".docx": word.load,
+    ".xlsx": sheets.load_xlsx,
+    ".ods": sheets.load_ods,
     ".csv": records.load_csv,
     ".tsv": records.load_csv,
     ".json": records.load_json,
@@ -37,7 +39,7 @@ LOADERS: dict[str, Loader] = {
 
 
 # Formats that are zip archives: checked for their unpacked size and entry count before parsing.
-ZIP_FORMATS = frozenset({".docx"})
+ZIP_FORMATS = frozenset({".docx", ".xlsx", ".ods"})
 
 
 def load_file(
