@@ -1,11 +1,16 @@
 """PDF: the text of each page, `page` in the metadata, and each ruled table apart, rendered by
-`tables` (rows with their headers, `table` and `page` in the metadata). pdfplumber finds the
-tables from their drawn cell borders; the page's text is read without the tables' characters,
-so no cell is there twice. (Chosen by measurement over pypdf and pypdfium2: see README, Evals.)
+`tables` (rows with their headers, `table` and `page` in the metadata).
+
+Chosen by measurement (README, Evals): pypdfium2 reads a page's text fastest, but gives a
+table as a run of words; pdfplumber finds a table from its drawn cell borders and recovers its
+cells, at some 10 times the cost. So a page that draws no lines is read by pypdfium2, and only
+a page with drawn lines goes through pdfplumber, which reads its text without the tables'
+characters, so that no cell is there twice. pypdf checks the file first, as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 from typing import Any
@@ -19,23 +24,38 @@ CAPTION_HEIGHT = 36  # points above a table searched for its caption line ("Tabl
 
 
 def load(path: Path, data: bytes, size: int) -> list[Document]:
-    import pdfplumber
+    import pypdfium2
 
     _check(data)
-    pages: list[Document] = []
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for number, page in enumerate(pdf.pages, start=1):
-                pages += _page(page, number, size, first_table=_count_tables(pages) + 1)
-    except UnreadableFileError:
-        raise
-    except Exception as exc:  # pdfminer raises many types on damaged files
+        document = pypdfium2.PdfDocument(data)
+        try:
+            return _pages(document, data, size)
+        finally:
+            document.close()
+    except Exception as exc:  # pdfium and pdfminer errors on a damaged file
         raise UnreadableFileError(f"corrupt PDF ({exc})") from exc
+
+
+def _pages(document: Any, data: bytes, size: int) -> list[Document]:
+    import pdfplumber
+
+    pages: list[Document] = []
+    ruled = {index for index in range(len(document)) if _draws_lines(document[index])}
+    opened = pdfplumber.open(io.BytesIO(data)) if ruled else contextlib.nullcontext()
+    with opened as plumber:
+        for index in range(len(document)):
+            if index in ruled:
+                pages += _ruled_page(plumber.pages[index], index + 1, size,
+                                     first_table=_count_tables(pages) + 1)
+            else:
+                pages.append(Document(page_content=_text(document[index]),
+                                      metadata={"page": index + 1}))
     return pages
 
 
 def _check(data: bytes) -> None:
-    """Refuse an encrypted or unparsable PDF with the reason, before the slower table pass."""
+    """Refuse an encrypted or unparsable PDF with the reason, as pypdf sees it."""
     from pypdf import PdfReader
 
     try:
@@ -50,11 +70,22 @@ def _check(data: bytes) -> None:
         raise UnreadableFileError(f"corrupt PDF ({exc})") from exc
 
 
+def _draws_lines(page: Any) -> bool:
+    import pypdfium2.raw as pdfium
+
+    return next(iter(page.get_objects(filter=(pdfium.FPDF_PAGEOBJ_PATH,))), None) is not None
+
+
+def _text(page: Any) -> str:
+    text = page.get_textpage().get_text_range()
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufffe", "")
+
+
 def _count_tables(pages: list[Document]) -> int:
     return len({p.metadata["table"] for p in pages if "table" in p.metadata})
 
 
-def _page(page: Any, number: int, size: int, first_table: int) -> list[Document]:
+def _ruled_page(page: Any, number: int, size: int, first_table: int) -> list[Document]:
     """The page's text outside its tables, then each table's pages."""
     found = page.find_tables()
     boxes = [t.bbox for t in found]

@@ -31,12 +31,18 @@ def clean(cell: object) -> str:
 
 
 def looks_like_header(row: Sequence[Cell], below: Sequence[Cell] | None) -> bool:
-    """A first row is a header when its cells are filled, not numbers, and unlike the next row."""
+    """A first row is a header when most of its cells are filled and each reads as a label:
+    text, or a number shaped unlike the one below it (a year above a population)."""
     cells = [clean(c) for c in row]
-    filled = [c for c in cells if c]
-    if len(filled) < max(1, len(cells) // 2) or any(_NUMBER.match(c) for c in filled):
+    under = [clean(c) for c in below or []] + [""] * len(cells)
+    filled = [(c, u) for c, u in zip(cells, under, strict=False) if c]
+    if len(filled) < max(1, (len(cells) + 1) // 2) or cells == under[:len(cells)]:
         return False
-    return below is None or [clean(c) for c in below] != cells
+    return all(not _NUMBER.match(c) or _shape(c) != _shape(u) for c, u in filled)
+
+
+def _shape(cell: str) -> str:
+    return re.sub(r"\d", "9", cell)
 
 
 def header_names(rows: Sequence[Sequence[Cell]], width: int) -> list[str]:
@@ -63,13 +69,14 @@ def render(
     header_rows: int | None = None,
     title: str = "",
     metadata: dict[str, object] | None = None,
-    style: str = STYLE,
+    style: str | None = None,
 ) -> list[Document]:
     """Pages of whole rows, each row with its headers, each page starting with `title`.
 
     `header_rows`: how many leading rows are the header (None: the first one if it looks like
     a header, else none, and the columns are "column 1", "column 2"...). Empty rows are dropped;
     `first_row`/`last_row` count body rows from 1. `metadata` is added to every page.
+    `style`: `PAIRS` or `MARKDOWN` (default `STYLE`).
     """
     rows = [list(r) for r in rows if any(clean(c) for c in r)]
     if not rows:
@@ -81,7 +88,7 @@ def render(
     body = [[clean(c) for c in r] + [""] * (width - len(r)) for r in rows[header_rows:]]
     if not body:  # a header alone is still the table's content
         body, names = [names], [f"column {n}" for n in range(1, width + 1)]
-    if style == MARKDOWN:
+    if (style or STYLE) == MARKDOWN:
         head = "\n".join(filter(None, [title, _markdown(names), _markdown(["---"] * width)]))
         lines = [_markdown(r) for r in body]
     else:
