@@ -93,7 +93,7 @@ RIVERS = [
     ["Congo", "4,700", "Atlantic Ocean", "Africa"],
     ["Amur", "4,444", "Sea of Okhotsk", "Asia"],
 ]
-CENSUS = [
+CENSUS: list[list[object]] = [
     ["State", 2000, 2010, 2020],
     ["California", 33871648, 37253956, 39538223],
     ["Texas", 20851820, 25145561, 29145505],
@@ -103,7 +103,7 @@ CENSUS = [
     ["Illinois", 12419293, 12830632, 12812508],
     ["Ohio", 11353140, 11536504, 11799448],
 ]
-ELEMENTS = [
+ELEMENTS: list[list[object]] = [
     ["Element", "Symbol", "Atomic number", "Atomic weight", "Melting point (C)"],
     ["Hydrogen", "H", 1, 1.008, -259.16], ["Helium", "He", 2, 4.0026, None],
     ["Lithium", "Li", 3, 6.94, 180.5], ["Carbon", "C", 6, 12.011, None],
@@ -113,7 +113,7 @@ ELEMENTS = [
     ["Gold", "Au", 79, 196.97, 1064.18], ["Lead", "Pb", 82, 207.2, 327.46],
     ["Uranium", "U", 92, 238.03, 1132.2],
 ]
-SI_UNITS = [
+SI_UNITS: list[list[object]] = [
     ["Quantity", "Unit", "Symbol"],
     ["time", "second", "s"], ["length", "metre", "m"], ["mass", "kilogram", "kg"],
     ["electric current", "ampere", "A"], ["thermodynamic temperature", "kelvin", "K"],

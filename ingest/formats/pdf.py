@@ -42,7 +42,7 @@ def _pages(document: Any, data: bytes, size: int) -> list[Document]:
 
     pages: list[Document] = []
     ruled = {index for index in range(len(document)) if _draws_lines(document[index])}
-    opened = pdfplumber.open(io.BytesIO(data)) if ruled else contextlib.nullcontext()
+    opened: Any = pdfplumber.open(io.BytesIO(data)) if ruled else contextlib.nullcontext()
     with opened as plumber:
         for index in range(len(document)):
             if index in ruled:

@@ -29,7 +29,8 @@ def _pages(document: Any, size: int) -> list[Document]:
     from docx.text.paragraph import Paragraph
 
     pages: list[Document] = []
-    outline, lines, number = Outline(), [], 0
+    outline, number = Outline(), 0
+    lines: list[str] = []
     for block in document.iter_inner_content():
         level = _heading_level(block) if isinstance(block, Paragraph) else 0
         if isinstance(block, Table) or level:
