@@ -153,7 +153,7 @@ CASES = [
      "planets.pdf"),
     ("planet-mars-period", "How many days does Mars take to orbit the Sun?", ["687"],
      "planets.pdf"),
-    ("planet-venus-temperature", "What is the mean temperature of Venus?", ["464"],
+    ("planet-venus-temperature", "What is the mean temperature of Venus?", ["464", "464°C"],
      "planets.pdf"),
     ("planet-saturn-distance", "How far is Saturn from the Sun, in million km?", ["1,432"],
      "planets.pdf"),
