@@ -202,5 +202,6 @@ BUILTIN: dict[str, tuple[Path, list[Path]]] = {
     "sample_article": (DATASETS_DIR / "sample_article.jsonl", [SAMPLE_DIR]),
     "injection": (DATASETS_DIR / "injection.jsonl", [SAMPLE_DIR, DATASETS_DIR / "injection"]),
     "followups": (DATASETS_DIR / "followups.jsonl", [SAMPLE_DIR, DATASETS_DIR / "followups"]),
+    "tables": (DATASETS_DIR / "tables.jsonl", [SAMPLE_DIR, DATASETS_DIR / "tables"]),
 }
 DEFAULT_DATASET = "sample_article"

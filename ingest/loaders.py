@@ -14,7 +14,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from ingest.formats import epub, html, mail, odf, pdf, plain, records, rtf, slides, word
+from ingest.formats import epub, html, mail, odf, pdf, plain, records, rtf, sheets, slides, word
 from ingest.formats.base import UnreadableFileError, check_unpacked
 
 __all__ = ["BINARY_SUFFIXES", "LOADERS", "UnreadableFileError", "load_file", "skip_reason"]
@@ -38,6 +38,8 @@ LOADERS: dict[str, Loader] = {
     ".htm": html.load,
     ".pdf": pdf.load,
     ".docx": word.load,
+    ".xlsx": sheets.load_xlsx,
+    ".ods": sheets.load_ods,
     ".csv": records.load_csv,
     ".tsv": records.load_csv,
     ".json": records.load_json,
@@ -54,7 +56,7 @@ LOADERS: dict[str, Loader] = {
 
 
 # Formats that are zip archives: checked for their unpacked size and entry count before parsing.
-ZIP_FORMATS = frozenset({".docx", ".pptx", ".odp", ".odt", ".epub"})
+ZIP_FORMATS = frozenset({".docx", ".xlsx", ".ods", ".pptx", ".odp", ".odt", ".epub"})
 
 
 def load_file(

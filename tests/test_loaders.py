@@ -193,8 +193,11 @@ def test_docx_tables_are_read() -> None:
             table.cell(r, c).text = text
     buffer = io.BytesIO()
     document.save(buffer)
-    [page] = load_file(Path("t.docx"), buffer.getvalue())
-    assert page.page_content == "Budget\nitem | cost\nchips | 12"
+    # issue 15: a table is its own page, each row with its headers (was "item | cost\nchips | 12")
+    prose, table = load_file(Path("t.docx"), buffer.getvalue())
+    assert prose.page_content == "Budget"
+    assert (table.page_content, table.metadata) == (
+        "item: chips; cost: 12", {"table": 1, "first_row": 1, "last_row": 1})
 
 
 @pytest.mark.parametrize(
@@ -229,7 +232,8 @@ def test_html_keeps_main_text_and_title_but_not_boilerplate() -> None:
     </body></html>"""
     [page] = load_file(Path("report.html"), html)
     assert page.page_content == "Revenue\nRevenue grew   to 12 million euros.\nCosts fell."
-    assert page.metadata == {"title": "Quarterly report"}
+    # issue 15: the heading above the text is its `section` (was {"title": ...} alone)
+    assert page.metadata == {"title": "Quarterly report", "section": "Revenue"}
     for boilerplate in ["SCRIPTCODE", "INLINESCRIPT", "color", "SITEHEADER", "NAVHOME",
                         "SIDEBAR", "NOSCRIPT", "FOOTERTEXT"]:
         assert boilerplate not in page.page_content
