@@ -13,7 +13,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from ingest.formats import html, pdf, plain, records, word
+from ingest.formats import html, ocr, pdf, plain, records, word
 from ingest.formats.base import UnreadableFileError, check_unpacked
 
 __all__ = ["BINARY_SUFFIXES", "LOADERS", "UnreadableFileError", "load_file", "skip_reason"]
@@ -26,6 +26,8 @@ Loader = Callable[[Path, bytes, int], list[Document]]
 LOADERS: dict[str, Loader] = {
     ".html": html.load,
     ".htm": html.load,
+    ".md": plain.load_markdown,
+    ".markdown": plain.load_markdown,
     ".pdf": pdf.load,
     ".docx": word.load,
     ".csv": records.load_csv,
@@ -33,6 +35,13 @@ LOADERS: dict[str, Loader] = {
     ".json": records.load_json,
     ".jsonl": records.load_jsonl,
     ".ndjson": records.load_jsonl,
+    ".png": ocr.load_image,
+    ".jpg": ocr.load_image,
+    ".jpeg": ocr.load_image,
+    ".tif": ocr.load_image,
+    ".tiff": ocr.load_image,
+    ".webp": ocr.load_image,
+    ".bmp": ocr.load_image,
 }
 
 
@@ -59,7 +68,7 @@ def load_file(
     pages = LOADERS.get(suffix, plain.load)(path, data, size)
     pages = [p for p in pages if p.page_content.strip()]
     if not pages:
-        hint = " (a scanned PDF needs OCR first)" if path.suffix.lower() == ".pdf" else ""
+        hint = " (no text layer, and OCR read none)" if path.suffix.lower() == ".pdf" else ""
         raise UnreadableFileError(f"no text found{hint}")
     return pages
 
