@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fpdf import FPDF
+from langchain_core.documents import Document
 from PIL import Image
 from pypdf import PdfWriter
 
@@ -67,6 +68,22 @@ def test_a_scanned_page_is_read_and_marked_and_text_pages_are_kept() -> None:
     assert scan.metadata == {"page": 2, "ocr": True}
     assert flat(scan.page_content) == HUANG  # every character right, on three lines
     assert scan.page_content.count("\n") == 2
+
+
+def test_a_scanned_page_given_as_several_documents_becomes_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A loader may give a page as several documents (text, then tables): a scan's become one,
+    rendered at `DPI` (the 200 dpi A4 scan back at 1655 x 2338 pixels)."""
+    monkeypatch.setattr(ocr, "read_image", lambda image: f"read {image.size}")
+    data = joined(scanned_pdf("A scanned line."), text_pdf("A typed page, long enough."))
+    pages = [Document(page_content="", metadata={"page": 1}),
+             Document(page_content=" ", metadata={"page": 1, "table": 1}),
+             Document(page_content="A typed page, long enough.", metadata={"page": 2})]
+    assert [(p.page_content, p.metadata) for p in ocr.fill_empty_pages(data, pages)] == [
+        ("read (1655, 2338)", {"page": 1, "ocr": True}),
+        ("A typed page, long enough.", {"page": 2}),
+    ]
 
 
 def test_an_image_file_is_read_by_ocr() -> None:

@@ -77,11 +77,32 @@ def zeros(text: str) -> str:
 
 
 def fill_empty_pages(data: bytes, pages: list[Document]) -> list[Document]:
-    """`pages` of a PDF, each page that is a scan (little text, mostly image) replaced by its
-    OCR'd text. Without an engine, a PDF with scanned pages raises `NoOcrEngineError`."""
-    thin = [i for i, p in enumerate(pages) if len(p.page_content.strip()) < MIN_CHARS]
+    """`pages` of a PDF (one or more documents per `page` number), the documents of each page
+    that is a scan (under `MIN_CHARS` of text, mostly image) replaced by one of its OCR'd text.
+    Without an engine, a PDF with a scanned page raises `NoOcrEngineError`."""
+    text: dict[int, int] = {}  # page number -> characters of text its documents hold
+    for index, page in enumerate(pages):
+        number = int(page.metadata.get("page", index + 1))
+        text[number] = text.get(number, 0) + len(page.page_content.strip())
+    thin = [number for number, chars in text.items() if chars < MIN_CHARS]
     if not thin:
         return pages  # the common case: no renderer opened, no engine loaded
+    read = _read_scans(data, thin)
+    filled: list[Document] = []
+    for index, page in enumerate(pages):
+        number = int(page.metadata.get("page", index + 1))
+        if number not in read:
+            filled.append(page)
+        elif read[number] is not None:  # the first document of the page: the page's OCR text
+            filled.append(Document(page_content=read[number] or "",
+                                   metadata={**page.metadata, "ocr": True}))
+            read[number] = None
+    return filled
+
+
+def _read_scans(data: bytes, numbers: list[int]) -> dict[int, str | None]:
+    """The OCR'd text of the pages (numbered from 1) that are mostly image, by number; pages
+    where OCR finds nothing are left out."""
     import pypdfium2 as pdfium
 
     try:
@@ -89,14 +110,13 @@ def fill_empty_pages(data: bytes, pages: list[Document]) -> list[Document]:
     except pdfium.PdfiumError as exc:
         raise UnreadableFileError(f"corrupt PDF ({exc})") from exc
     try:
-        scans = [i for i in thin if i < len(pdf) and image_share(pdf[i]) >= MIN_IMAGE_SHARE]
-        filled = list(pages)
-        for i in scans:
-            text = read_image(pdf[i].render(scale=DPI / 72).to_pil())
-            if text:
-                filled[i] = Document(page_content=text,
-                                     metadata={**pages[i].metadata, "ocr": True})
-        return filled
+        read: dict[int, str | None] = {}
+        for number in numbers:
+            page = pdf[number - 1] if 0 < number <= len(pdf) else None
+            if page is not None and image_share(page) >= MIN_IMAGE_SHARE:
+                if text := read_image(page.render(scale=DPI / 72).to_pil()):
+                    read[number] = text
+        return read
     finally:
         pdf.close()
 
