@@ -14,7 +14,20 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from ingest.formats import epub, html, mail, odf, pdf, plain, records, rtf, sheets, slides, word
+from ingest.formats import (
+    epub,
+    html,
+    mail,
+    ocr,
+    odf,
+    pdf,
+    plain,
+    records,
+    rtf,
+    sheets,
+    slides,
+    word,
+)
 from ingest.formats.base import UnreadableFileError, check_unpacked
 
 __all__ = ["BINARY_SUFFIXES", "LOADERS", "UnreadableFileError", "load_file", "skip_reason"]
@@ -36,6 +49,8 @@ def _attachment(path: Path, data: bytes, size: int) -> list[Document]:
 LOADERS: dict[str, Loader] = {
     ".html": html.load,
     ".htm": html.load,
+    ".md": plain.load_markdown,
+    ".markdown": plain.load_markdown,
     ".pdf": pdf.load,
     ".docx": word.load,
     ".xlsx": sheets.load_xlsx,
@@ -52,6 +67,13 @@ LOADERS: dict[str, Loader] = {
     ".eml": partial(mail.load_eml, attach=_attachment),
     ".mbox": partial(mail.load_mbox, attach=_attachment),
     ".rtf": rtf.load,
+    ".png": ocr.load_image,
+    ".jpg": ocr.load_image,
+    ".jpeg": ocr.load_image,
+    ".tif": ocr.load_image,
+    ".tiff": ocr.load_image,
+    ".webp": ocr.load_image,
+    ".bmp": ocr.load_image,
 }
 
 
@@ -78,7 +100,7 @@ def load_file(
     pages = LOADERS.get(suffix, plain.load)(path, data, size)
     pages = [p for p in pages if p.page_content.strip()]
     if not pages:
-        hint = " (a scanned PDF needs OCR first)" if path.suffix.lower() == ".pdf" else ""
+        hint = " (no text layer, and OCR read none)" if path.suffix.lower() == ".pdf" else ""
         raise UnreadableFileError(f"no text found{hint}")
     return pages
 

@@ -24,7 +24,7 @@ def docs(tmp_path: Path) -> Path:
     (folder / "b.txt").write_text("Beta notes about wafers.")
     (folder / "drafts" / "c.md").write_text("Draft notes.")
     (folder / ".git" / "HEAD").write_text("ref: refs/heads/main")
-    (folder / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / "logo.gif").write_bytes(b"GIF89a\x01\x00")
     return folder
 
 
@@ -47,7 +47,7 @@ def test_skipped_entries_are_listed_after_the_files(kb: Path, docs: Path, capsys
         f"    added  {docs / 'b.txt'}\n"
         f"    added  {docs / 'drafts' / 'c.md'}\n"
         f"  skipped  {docs / '.git'} (hidden folder)\n"
-        f"  skipped  {docs / 'logo.png'} (binary file (.png))\n"
+        f"  skipped  {docs / 'logo.gif'} (binary file (.gif))\n"
         "3 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 2 skipped, 3 chunks written\n",
         "",
     )
@@ -57,7 +57,7 @@ def test_include_and_exclude(kb: Path, docs: Path, capsys) -> None:
     assert cli(kb, "ingest", "-q", "--include", "*.md", "--include", "*.txt",
                "--exclude", "drafts", str(docs)) == 0
     assert capsys.readouterr().out == (
-        # logo.png is filtered out by --include, so only .git is reported as skipped
+        # logo.gif is filtered out by --include, so only .git is reported as skipped
         "2 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 1 skipped, 2 chunks written\n"
     )
     assert cli(kb, "sources") == 0

@@ -203,7 +203,7 @@ def test_docx_tables_are_read() -> None:
 @pytest.mark.parametrize(
     ("name", "head", "reason"),
     [
-        ("photo.PNG", None, "binary file (.png)"),
+        ("photo.GIF", None, "binary file (.gif)"),
         ("archive.zip", None, "binary file (.zip)"),
         ("program", b"\x7fELF\x02\x01\x01\x00", "binary file"),
         ("notes", b"plain words", None),
@@ -283,7 +283,7 @@ PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
         ("cp1252.csv", b"name,price\nWidget,\x8010\n", "not UTF-8 text (byte 18)"),
         ("page.html", b"<p>na\xefve</p>", "not UTF-8 text (byte 5)"),
         ("tags.html", b"<html><script>only()</script></html>", "no text found"),
-        ("scan.pdf", make_pdf(["", ""]), "no text found (a scanned PDF needs OCR first)"),
+        ("scan.pdf", make_pdf(["", ""]), "no text found (no text layer, and OCR read none)"),
         ("blank.docx", make_docx(["", "  "]), "no text found"),
     ],
 )

@@ -246,7 +246,7 @@ def test_bad_files_are_reported_while_good_ones_are_ingested(store: Store, tmp_p
     assert reasons[key(folder / "latin1.csv")] == "not UTF-8 text (byte 7)"
     assert reasons[key(folder / "broken.pdf")].startswith("corrupt PDF (")
     assert reasons[key(folder / "broken.docx")].startswith("corrupt DOCX (")
-    assert reasons[key(folder / "scan.pdf")] == "no text found (a scanned PDF needs OCR first)"
+    assert reasons[key(folder / "scan.pdf")] == "no text found (no text layer, and OCR read none)"
     assert report.ok
     assert [d.source for d in store.documents()] == [key(folder / "good.txt")]
 
@@ -360,7 +360,7 @@ def test_binary_files_are_skipped_unread_and_reported(store: Store, tmp_path: Pa
     folder = tmp_path / "media"
     folder.mkdir()
     (folder / "notes.txt").write_text("notes about the photos")
-    (folder / "photo.JPG").write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
+    (folder / "photo.GIF").write_bytes(b"GIF89a" + bytes(100))
     (folder / "backup.zip").write_bytes(b"PK\x03\x04" + bytes(100))
     (folder / "tool").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(100))  # no suffix
     (folder / "LICENSE").write_text("MIT licence text")  # no suffix, but text: read
@@ -370,7 +370,7 @@ def test_binary_files_are_skipped_unread_and_reported(store: Store, tmp_path: Pa
     assert report.added == [key(folder / "LICENSE"), key(folder / "notes.txt")]
     assert report.skipped == [
         (key(folder / "backup.zip"), "binary file (.zip)"),
-        (key(folder / "photo.JPG"), "binary file (.jpg)"),
+        (key(folder / "photo.GIF"), "binary file (.gif)"),
         (key(folder / "tool"), "binary file"),
     ]
     assert report.failed == [] and report.ok
@@ -379,9 +379,9 @@ def test_binary_files_are_skipped_unread_and_reported(store: Store, tmp_path: Pa
 def test_only_skipped_files_is_not_an_error(store: Store, tmp_path: Path) -> None:
     folder = tmp_path / "pictures"
     folder.mkdir()
-    (folder / "a.png").write_bytes(b"\x89PNG")
+    (folder / "a.gif").write_bytes(b"GIF89a")
     report = run([folder], store)
-    assert report.skipped == [(key(folder / "a.png"), "binary file (.png)")]
+    assert report.skipped == [(key(folder / "a.gif"), "binary file (.gif)")]
     assert report.ok and store.count() == 0
 
 

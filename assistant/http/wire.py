@@ -152,10 +152,12 @@ Show = Callable[[str], str]  # a stored source path -> what the client sees
 
 
 def sources_json(answer: Answer, show: Show = str) -> list[dict[str, Any]]:
-    """The answer's passages, numbered as its [n] markers number them, their paths `show`n."""
+    """The answer's passages, numbered as its [n] markers number them, their paths `show`n;
+    `section` is the heading path that holds the passage ("Part > Chapter"), or None."""
     cited = set(answer.citations)
     return [
-        {"number": n, "source": show(s.source), "text": s.text, "score": round(s.score, 4),
+        {"number": n, "source": show(s.source), "section": s.metadata.get("section"),
+         "text": s.text, "score": round(s.score, 4),
          "cited": n in cited, "withheld": int(s.metadata.get("withheld", 0)),
          "metadata": _shown_metadata(s.metadata, show)}
         for n, s in enumerate(answer.sources, start=1)

@@ -45,9 +45,11 @@ def source_name(source: Source | str) -> str:
 
 
 def source_label(number: int, source: Source) -> str:
-    """`[1] report.pdf · page 3 · score 0.52`, neutralised, the name's invisible characters
-    escaped."""
+    """`[1] report.pdf · Part > Chapter · page 3 · score 0.52`, neutralised, the name's and
+    the section's invisible characters escaped."""
     parts = [f"[{number}] {display_name(source_name(source))}"]
+    if source.metadata.get("section"):
+        parts.append(display_name(str(source.metadata["section"])))
     if source.metadata.get("page") is not None:
         parts.append(f"page {source.metadata['page']}")
     parts.append(f"score {source.score:.2f}")

@@ -1,5 +1,6 @@
 """PDF: the text of each page, `page` in the metadata, and each ruled table apart, rendered by
-`tables` (rows with their headers, `table` and `page` in the metadata).
+`tables` (rows with their headers, `table` and `page` in the metadata); scanned pages OCR'd
+(`ocr`), and the outline entry that covers a page as its `section`.
 
 Chosen by measurement (README, Evals): pypdfium2 reads a page's text fastest, but gives a
 table as a run of words; pdfplumber finds a table from its drawn cell borders and recovers its
@@ -17,7 +18,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-from ingest.formats import tables
+from ingest.formats import ocr, sections, tables
 from ingest.formats.base import UnreadableFileError
 
 CAPTION_HEIGHT = 36  # points above a table searched for its caption line ("Table 2: ...")
@@ -30,11 +31,12 @@ def load(path: Path, data: bytes, size: int) -> list[Document]:
     try:
         document = pypdfium2.PdfDocument(data)
         try:
-            return _pages(document, data, size)
+            pages = _pages(document, data, size)
         finally:
             document.close()
     except Exception as exc:  # pdfium and pdfminer errors on a damaged file
         raise UnreadableFileError(f"corrupt PDF ({exc})") from exc
+    return sections.pdf_outline(data, ocr.fill_empty_pages(data, pages))
 
 
 def _pages(document: Any, data: bytes, size: int) -> list[Document]:
