@@ -136,3 +136,9 @@ def test_the_api_sources_carry_the_section() -> None:
                                  Source("/d/a.txt", "Other.", 0.25, {})], citations=[1])
     assert [(s["section"], s["metadata"].get("section")) for s in sources_json(answer)] == [
         ("Guide", "Guide"), (None, None)]
+
+
+def test_an_attachment_is_labelled_with_its_mail() -> None:
+    meta = {"attachment": "report.docx", "file_name": "mail.eml > report.docx"}
+    assert html.unescape(source_label(1, Source("/inbox/mail.eml", "Revenue.", 0.5, meta))) == (
+        "[1] mail.eml > report.docx · score 0.50")

@@ -47,7 +47,10 @@ def source_name(source: Source | str) -> str:
 def source_label(number: int, source: Source) -> str:
     """`[1] report.pdf · Part > Chapter · page 3 · score 0.52`, neutralised, the name's and
     the section's invisible characters escaped."""
-    parts = [f"[{number}] {display_name(source_name(source))}"]
+    # a mail's attachment is named after its mail: "mail.eml > report.pdf"
+    name = str(source.metadata["file_name"]) if source.metadata.get("attachment") \
+        else source_name(source)
+    parts = [f"[{number}] {display_name(name)}"]
     if source.metadata.get("section"):
         parts.append(display_name(str(source.metadata["section"])))
     if source.metadata.get("page") is not None:
