@@ -27,7 +27,7 @@ CAPTION_HEIGHT = 36  # points above a table searched for its caption line ("Tabl
 def load(path: Path, data: bytes, size: int) -> list[Document]:
     import pypdfium2
 
-    _check(data)
+    reader = _check(data)
     try:
         document = pypdfium2.PdfDocument(data)
         try:
@@ -36,7 +36,7 @@ def load(path: Path, data: bytes, size: int) -> list[Document]:
             document.close()
     except Exception as exc:  # pdfium and pdfminer errors on a damaged file
         raise UnreadableFileError(f"corrupt PDF ({exc})") from exc
-    return sections.pdf_outline(data, ocr.fill_empty_pages(data, pages))
+    return sections.pdf_outline(reader, ocr.fill_empty_pages(data, pages))
 
 
 def _pages(document: Any, data: bytes, size: int) -> list[Document]:
@@ -56,8 +56,9 @@ def _pages(document: Any, data: bytes, size: int) -> list[Document]:
     return pages
 
 
-def _check(data: bytes) -> None:
-    """Refuse an encrypted or unparsable PDF with the reason, as pypdf sees it."""
+def _check(data: bytes) -> Any:
+    """The file's pypdf reader (for its outline); an encrypted or unparsable PDF is refused
+    with the reason, as pypdf sees it."""
     from pypdf import PdfReader
 
     try:
@@ -70,6 +71,7 @@ def _check(data: bytes) -> None:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files (loops, bad objects)
         raise UnreadableFileError(f"corrupt PDF ({exc})") from exc
+    return reader
 
 
 def _draws_lines(page: Any) -> bool:

@@ -4,7 +4,6 @@ form "Part > Chapter" (one format for every loader: PDF outlines here, Markdown 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,11 +17,11 @@ def section_path(titles: Sequence[str]) -> str:
     return SEPARATOR.join(" ".join(t.split()) for t in titles if t.strip())
 
 
-def pdf_outline(data: bytes, pages: list[Document]) -> list[Document]:
+def pdf_outline(reader: Any, pages: list[Document]) -> list[Document]:
     """`pages` of a PDF (`page` numbered from 1) with `section`: the path of the last outline
-    entry (bookmark) that starts on or before the page. A PDF without an outline, or whose
-    outline cannot be read, is returned as it is."""
-    starts = _outline_starts(data)
+    entry (bookmark) that starts on or before the page, read from the file's pypdf `reader`.
+    A PDF without an outline, or whose outline cannot be read, is returned as it is."""
+    starts = _outline_starts(reader)
     if not starts:
         return pages
     for page in pages:
@@ -33,12 +32,9 @@ def pdf_outline(data: bytes, pages: list[Document]) -> list[Document]:
     return pages
 
 
-def _outline_starts(data: bytes) -> list[tuple[int, str]]:
+def _outline_starts(reader: Any) -> list[tuple[int, str]]:
     """(first page, "A > B") of every outline entry, in page order then outline order."""
-    from pypdf import PdfReader
-
     try:
-        reader = PdfReader(io.BytesIO(data))
         entries = _walk(reader, reader.outline, ())
     except Exception:  # a damaged outline costs the sections, never the text
         return []
