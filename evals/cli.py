@@ -69,8 +69,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "eval", help="run the evals and compare with the committed baseline")
     add_arguments(parser)
-    parser.set_defaults(func=lambda args: evaluate(args, Settings.from_options(
-        data_dir=args.data_dir, llm=args.llm, k=args.k)))
+    parser.set_defaults(func=lambda args: evaluate(args, _settings(args)))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings with the global options `--data-dir`, `--llm` and `-k` that were given."""
+    return Settings.from_options(data_dir=args.data_dir, llm=args.llm, k=args.k)
 
 
 def load_dataset(spec: str, args: argparse.Namespace, workdir: Path) -> Dataset:
@@ -214,8 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        return evaluate(args, Settings.from_options(data_dir=args.data_dir, llm=args.llm,
-                                                    k=args.k))
+        return evaluate(args, _settings(args))
     except ERRORS as exc:
         print(f"Error: {describe(exc)}", file=sys.stderr)
         return 1
