@@ -11,6 +11,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from assistant.backends import registry
+from assistant.capacity import Capacity, default_slots
 from assistant.errors import EmptyIndexError, EmptyQuestionError
 from assistant.rag.chain import Answer, History, RagChain
 from assistant.rag.decision import load_calibration
@@ -75,6 +76,7 @@ class Assistant:
         self._embedding_id = embedding_id or self.settings.embedding
         self._store: Store | None = None
         self._chain: RagChain | None = None
+        self._capacity: Capacity | None = None
 
     # -- lazily built parts: listing sources never loads a model ------------------------------
     @property
@@ -103,12 +105,22 @@ class Assistant:
                     temperature=s.temperature,
                     n_ctx=s.n_ctx,
                     threads=s.threads,
+                    slots=self.capacity.slots,
                     openai_base_url=s.openai_base_url,
                     openai_api_key=key,
                     ollama_base_url=s.ollama_base_url,
                 ),
             )
         return self._llm
+
+    @property
+    def capacity(self) -> Capacity:
+        """The answer slots and the bounded queue in front of them (`assistant.capacity`),
+        which `serve` and the chat UI enter before each answer."""
+        if self._capacity is None:
+            s = self.settings
+            self._capacity = Capacity(s.slots or default_slots(), s.queue_size, s.queue_timeout_s)
+        return self._capacity
 
     def _retriever(self, k: int) -> Retriever:
         s = self.settings
@@ -147,6 +159,8 @@ class Assistant:
         other = Assistant(settings, llm=self.llm if same_llm else None,
                           embeddings=self._embeddings, embedding_id=self._embedding_id)
         other._store = self.store
+        if same_llm:  # one model, one set of slots
+            other._capacity = self.capacity
         if self._embeddings is None:  # load once, for both
             other._embeddings = self._embeddings = self.embeddings
         return other

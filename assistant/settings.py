@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     temperature: float = 0.0
     n_ctx: int = Field(4096, ge=512, description="llama.cpp context window")
     threads: int | None = Field(None, description="llama.cpp threads; None = all cores")
+    slots: int | None = Field(
+        None, ge=1, le=64, description="Answers generated at once (llama.cpp slots, each with "
+        "its own n_ctx and prompt cache); None = one per core, 2 to 4"
+    )
+    queue_size: int = Field(
+        8, ge=0, description="Questions that may wait for a free slot; beyond that, `serve` "
+        "answers 503 with Retry-After and the chat UI retries"
+    )
+    queue_timeout_s: float = Field(
+        60, gt=0, description="Longest wait for a slot before a 503 (the UI retries)"
+    )
     openai_base_url: str | None = None
     openai_api_key: SecretStr | None = None
     ollama_base_url: str | None = None

@@ -11,43 +11,61 @@ from typing import Any
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from assistant.errors import ModelCallError
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
-_servers: dict[tuple[str, int, int], Any] = {}
+_servers: dict[tuple[str, int, int, int], Any] = {}
 _servers_lock = threading.Lock()
 _DONE = object()
 # Request fields a caller may bind (`llm.bind(logprobs=True, top_logprobs=10)`); llama.cpp's
 # `logit_bias` takes [[token text or id, bias or false], ...], false meaning never.
 _PASSED = ("logprobs", "top_logprobs", "logit_bias")
+# Prompt tokens read per step. A stream is only told of progress between steps, so this bounds
+# how long a cancelled request keeps reading its prompt; 128 read as fast as 512 on 2 cores.
+PROMPT_BATCH = 128
 
 
-def _server(path: str, n_ctx: int, threads: int) -> tuple[Any, threading.Lock]:
-    """One llama.cpp server per model file, loaded once per process and shared."""
-    key = (path, n_ctx, threads)
+def _server(path: str, n_ctx: int, threads: int, slots: int) -> Any:
+    """One llama.cpp server per model file, loaded once per process and shared.
+
+    It runs `slots` requests at once with continuous batching; each slot has its own `n_ctx`
+    and keeps its last prompt cached, and requests beyond the slots wait in its queue."""
+    key = (path, n_ctx, threads, slots)
     with _servers_lock:
         if key not in _servers:
             import xllamacpp
 
             params = xllamacpp.CommonParams()
             params.model.path = path
-            params.n_ctx = n_ctx
-            params.n_parallel = 1
+            params.n_parallel = slots
+            params.n_ctx = n_ctx * slots  # llama.cpp splits the context among the slots
+            params.n_batch = params.n_ubatch = PROMPT_BATCH
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
             params.verbosity = -1  # llama.cpp logs to stderr; keep the CLI clean
-            _servers[key] = (xllamacpp.Server(params), threading.Lock())
+            _servers[key] = xllamacpp.Server(params)
         return _servers[key]
 
 
+def _usage(usage: dict[str, Any]) -> UsageMetadata:
+    return UsageMetadata(input_tokens=usage.get("prompt_tokens", 0),
+                         output_tokens=usage.get("completion_tokens", 0),
+                         total_tokens=usage.get("total_tokens", 0))
+
+
 class ChatLlamaCpp(BaseChatModel):
-    """Chat completions from a local GGUF model; requests are serialised per model."""
+    """Chat completions from a local GGUF model, `slots` requests at once.
+
+    A stream that is closed before its end (`generator.close()`, as when its reader goes away)
+    stops its generation at the next token or prompt step, which frees the slot."""
 
     model_path: str
-    n_ctx: int = 4096
+    n_ctx: int = 4096  # per slot
     threads: int = 0  # 0 = all cores
+    slots: int = 1
     max_tokens: int = 256
     temperature: float = 0.0
     reports_logprobs: bool = True  # takes logprobs/top_logprobs/logit_bias: the chain calibrates
@@ -75,8 +93,9 @@ class ChatLlamaCpp(BaseChatModel):
                 body[name] = kwargs[name]
         return body
 
-    def _load(self) -> tuple[Any, threading.Lock]:
-        return _server(self.model_path, self.n_ctx, self.threads or os.cpu_count() or 1)
+    def _load(self) -> Any:
+        return _server(self.model_path, self.n_ctx, self.threads or os.cpu_count() or 1,
+                       self.slots)
 
     def _generate(
         self,
@@ -85,9 +104,7 @@ class ChatLlamaCpp(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        server, lock = self._load()
-        with lock:
-            reply = server.handle_chat_completions(self._request(messages, stop, False, **kwargs))
+        reply = self._load().handle_chat_completions(self._request(messages, stop, False, **kwargs))
         if "error" in reply:
             raise ModelCallError(f"llama.cpp failed: {reply['error']}", fix="see the log above")
         usage = reply.get("usage", {})
@@ -95,11 +112,7 @@ class ChatLlamaCpp(BaseChatModel):
         message = AIMessage(
             content=choice["message"].get("content") or "",
             response_metadata={"logprobs": choice["logprobs"]} if choice.get("logprobs") else {},
-            usage_metadata={
-                "input_tokens": usage.get("prompt_tokens", 0),
-                "output_tokens": usage.get("completion_tokens", 0),
-                "total_tokens": usage.get("total_tokens", 0),
-            },
+            usage_metadata=_usage(usage),
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -110,33 +123,49 @@ class ChatLlamaCpp(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        server, lock = self._load()
+        server = self._load()
         chunks: queue.Queue[Any] = queue.Queue()
-        body = self._request(messages, stop, True, **kwargs)
+        body = {**self._request(messages, stop, True, **kwargs), "return_progress": True,
+                "stream_options": {"include_usage": True}}
+        gone = threading.Event()  # set when our reader stops: llama.cpp then drops the request
+
+        def take(chunk: Any) -> bool:
+            chunks.put(chunk)
+            return gone.is_set()  # True tells llama.cpp to stop and free the slot
 
         def work() -> None:
             try:
-                with lock:
-                    server.handle_chat_completions(body, chunks.put)
+                server.handle_chat_completions(body, take)
             except Exception as exc:  # surfaced to the consumer below
                 chunks.put(exc)
             finally:
                 chunks.put(_DONE)
 
         threading.Thread(target=work, daemon=True).start()
-        while (item := chunks.get()) is not _DONE:
-            if isinstance(item, Exception):
-                raise ModelCallError(f"llama.cpp failed: {item}", fix="see the log above")
-            if "error" in item:
-                raise ModelCallError(f"llama.cpp failed: {item['error']}", fix="see the log above")
-            for choice in item.get("choices", []):
-                text = choice.get("delta", {}).get("content")
-                if text:
-                    logprobs = choice.get("logprobs")
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(
-                        content=text,
-                        response_metadata={"logprobs": logprobs} if logprobs else {},
-                    ))
-                    if run_manager:
-                        run_manager.on_llm_new_token(text, chunk=chunk)
-                    yield chunk
+        try:
+            while (item := chunks.get()) is not _DONE:
+                yield from self._chunks(item, run_manager)
+        finally:
+            gone.set()
+
+    def _chunks(self, item: Any, run_manager: CallbackManagerForLLMRun | None
+                ) -> Iterator[ChatGenerationChunk]:
+        """The LangChain chunks of one streamed llama.cpp event (none for a progress event)."""
+        if isinstance(item, Exception):
+            raise ModelCallError(f"llama.cpp failed: {item}", fix="see the log above")
+        if "error" in item:
+            raise ModelCallError(f"llama.cpp failed: {item['error']}", fix="see the log above")
+        for choice in item.get("choices", []):
+            text = choice.get("delta", {}).get("content")
+            if text:
+                logprobs = choice.get("logprobs")
+                chunk = ChatGenerationChunk(message=AIMessageChunk(
+                    content=text,
+                    response_metadata={"logprobs": logprobs} if logprobs else {},
+                ))
+                if run_manager:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+        if item.get("usage"):  # the last event: what the request read and wrote
+            yield ChatGenerationChunk(message=AIMessageChunk(
+                content="", usage_metadata=_usage(item["usage"])))

@@ -38,6 +38,7 @@ class ModelOptions:
     temperature: float = 0.0
     n_ctx: int = 4096
     threads: int | None = None
+    slots: int = 1  # requests a local model serves at once
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     ollama_base_url: str | None = None
@@ -51,6 +52,7 @@ def _llamacpp(model: str, opts: ModelOptions) -> BaseChatModel:
         model_path=str(model_path(model or "qwen2.5-coder-1.5b", opts.models_dir)),
         n_ctx=opts.n_ctx,
         threads=opts.threads or 0,
+        slots=opts.slots,
         max_tokens=opts.max_tokens,
         temperature=opts.temperature,
     )
