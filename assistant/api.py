@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
@@ -32,11 +33,25 @@ class AnswerStream:
     checked: citation markers renumbered [1], [2]... to match `.answer.sources`, or, when the
     draft turns out to be unsupported by the documents, a refusal, which also arrives as one
     last piece (and `.answer.refused` is True).
+
+    `close()` (or leaving a `with` block) stops an answer nobody reads any more: the model stops
+    generating and frees its slot.
     """
 
     def __init__(self, events: Iterator[str | Answer]) -> None:
         self._events = events
         self.answer: Answer | None = None
+
+    def close(self) -> None:
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> AnswerStream:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def __iter__(self) -> Iterator[str]:
         streamed = False
@@ -159,8 +174,9 @@ class Assistant:
         other = Assistant(settings, llm=self.llm if same_llm else None,
                           embeddings=self._embeddings, embedding_id=self._embedding_id)
         other._store = self.store
-        if same_llm:  # one model, one set of slots
-            other._capacity = self.capacity
+        queue = ("llm", "slots", "queue_size", "queue_timeout_s")
+        if all(getattr(settings, f) == getattr(self.settings, f) for f in queue):
+            other._capacity = self.capacity  # one model, one set of slots and one queue
         if self._embeddings is None:  # load once, for both
             other._embeddings = self._embeddings = self.embeddings
         return other
@@ -256,10 +272,13 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load both models now and let the answer model read the fixed start of its prompt
-        (llama.cpp caches it), so that the first question is as quick as the next ones."""
+        in each of its slots at once (llama.cpp caches it per slot), so that the first
+        questions are as quick as the next ones."""
         self.embeddings.embed_query("warm up")
         messages = load_prompt("answer").invoke({"context": "[1] -", "question": "-"})
-        self.llm.invoke(messages, max_tokens=1)
+        with ThreadPoolExecutor(self.capacity.slots) as pool:  # together: one slot each
+            list(pool.map(lambda _: self.llm.invoke(messages, max_tokens=1),
+                          range(self.capacity.slots)))
 
     # -- questions ------------------------------------------------------------------------------
     def _check(self, question: str) -> str:
@@ -293,18 +312,24 @@ class Assistant:
         return self._retriever(self.settings.k).search(question, k, sources)
 
     def stream(
-        self, question: str, history: History | None = None, sources: Sequence[str] | None = None
+        self, question: str, history: History | None = None, sources: Sequence[str] | None = None,
+        max_tokens: int | None = None,
     ) -> AnswerStream:
-        """Stream the answer's text; the final `Answer` is on the returned object afterwards."""
+        """Stream the answer's text; the final `Answer` is on the returned object afterwards.
+
+        `max_tokens` shortens the answer below `Settings.max_answer_tokens` (never beyond)."""
         question = self._validate(question, sources)
-        return AnswerStream(self.chain.run(question, list(history or []), sources))
+        limit = min(max_tokens, self.settings.max_answer_tokens) if max_tokens else None
+        return AnswerStream(self.chain.run(question, list(history or []), sources, limit))
 
     def ask(
-        self, question: str, history: History | None = None, sources: Sequence[str] | None = None
+        self, question: str, history: History | None = None, sources: Sequence[str] | None = None,
+        max_tokens: int | None = None,
     ) -> Answer:
         """Answer `question`, given earlier (question, answer) turns, citing its sources;
-        `sources` restricts it to some documents, as in `retrieve`."""
-        stream = self.stream(question, history, sources)
+        `sources` restricts it to some documents, as in `retrieve`; `max_tokens` as in
+        `stream`."""
+        stream = self.stream(question, history, sources, max_tokens)
         for _ in stream:
             pass
         assert stream.answer is not None  # run() always ends with an Answer

@@ -135,6 +135,9 @@ NUL = "The text holds a NUL character."
     (json.dumps(user("q", n=10**30)).encode(), "application/json", 400,
      "Only one choice per request is supported (n=1).", "n"),
     (json.dumps(user("q", stream="maybe")).encode(), "application/json", 400, None, "stream"),
+    (json.dumps(user("q", max_tokens="lots")).encode(), "application/json", 400,
+     "max_tokens: Input should be a valid integer, unable to parse string as an integer.",
+     "max_tokens"),
     (json.dumps(user("q", sources="zorblax.txt")).encode(), "application/json", 400,
      "sources: Input should be a valid list.", "sources"),
     (json.dumps(user("why? " * 1000)).encode(), "application/json", 400,
@@ -156,8 +159,8 @@ def test_malformed_chat_requests_get_a_client_error(
 
 
 @pytest.mark.parametrize("body", [
-    user("Who commissioned it?", max_tokens=10**30),  # sampling options are ignored
-    user("Who commissioned it?", max_tokens="lots", temperature="hot", top_p=[1]),
+    user("Who commissioned it?", max_tokens=10**30),  # capped by max_answer_tokens
+    user("Who commissioned it?", temperature="hot", top_p=[1]),  # sampling options are ignored
     {"model": "docs-assistant",
      "messages": [{"role": "user", "content": "x" * 100_000}, {"role": "assistant", "content": "y"},
                   {"role": "user", "content": QUESTION}]},  # only the question is capped

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from assistant.capacity import BusyError
 from assistant.errors import (
     EmptyIndexError,
     EmptyQuestionError,
@@ -39,6 +40,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (EmptyIndexError, 409),
     (KnowledgeBaseBusyError, 409),
     (ModelCallError, 502),
+    (BusyError, 503),
     (StoreError, 503),
 ]
 
@@ -82,6 +84,10 @@ class ErrorReplies:
     async def fixable(self, _: Request, exc: FixableError) -> JSONResponse:
         status = status_of(exc)
         kind = "invalid_request_error" if status < 500 else "server_error"
+        if isinstance(exc, BusyError):  # OpenAI's clients wait Retry-After, then try again
+            return JSONResponse(error_body(describe(exc), kind, code="server_busy"),
+                                status_code=status,
+                                headers={"Retry-After": str(exc.retry_after)})
         return JSONResponse(error_body(self.paths.scrub(describe(exc)), kind),
                             status_code=status)
 

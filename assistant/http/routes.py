@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
 
 # FastAPI reads the handlers' annotations at runtime, so these are real imports.
 from fastapi import FastAPI, File, UploadFile
@@ -23,6 +25,7 @@ from assistant.http.wire import (
     ApiError,
     ChatRequest,
     Completion,
+    answer_limit,
     checked_text,
     conversation,
     error_body,
@@ -34,6 +37,8 @@ from ingest.errors import DocumentNotFoundError
 from ingest.names import ClientPaths, display_name
 
 if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
     from assistant.api import AnswerStream, Assistant
 
 log = logging.getLogger(__name__)
@@ -66,16 +71,32 @@ class ModelRoutes:
         return model_card(name)
 
     def chat_completions(self, request: ChatRequest) -> dict[str, Any] | StreamingResponse:
+        """Answer once a slot is free (`Assistant.capacity`: a full queue or a long wait is a
+        503 with Retry-After); a stream whose client goes away stops its answer."""
         self._check_model(request.model)
         question, history = conversation(request)
         completion = Completion(request.model, show=self.paths.show)
         wanted = [self.paths.stored(s) for s in request.sources] if request.sources else None
+        limit = answer_limit(request)
+        turn = self.assistant.capacity.enter()
         if not request.stream:
-            return completion.full(self.assistant.ask(question, history, wanted))
-        # An empty index or a filter matching nothing fails here, before the stream starts.
-        stream = self.assistant.stream(question, history, wanted)
-        return StreamingResponse(
-            sse(completion, stream), media_type="text/event-stream",
+            try:
+                return completion.full(self.assistant.ask(question, history, wanted, limit))
+            finally:
+                turn.leave()
+        try:
+            # An empty index or a filter matching nothing fails here, before the stream starts.
+            stream = self.assistant.stream(question, history, wanted, limit)
+        except BaseException:
+            turn.leave()
+            raise
+
+        def done() -> None:
+            stream.close()
+            turn.leave()
+
+        return ClosingStream(
+            sse(completion, stream), done, media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
@@ -84,6 +105,22 @@ class ModelRoutes:
             raise ApiError(404, f"The model '{name}' is not served here. Fix: use one of "
                            f"{', '.join(repr(k) for k in self.model_names)} (GET /v1/models).",
                            param="model", code="model_not_found")
+
+
+class ClosingStream(StreamingResponse):
+    """A response that calls `done` when it ends, also when the client went away (Starlette
+    then only stops reading the content, and the answer would run on until garbage collection
+    closed it): `done` stops the answer and gives its slot back."""
+
+    def __init__(self, content: Iterator[str], done: Callable[[], None], **options: Any) -> None:
+        super().__init__(content, **options)
+        self.done = done
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # the content is idle here: Starlette waits for its thread when cancelled
+            await anyio.to_thread.run_sync(self.done)
 
 
 def sse(completion: Completion, stream: AnswerStream) -> Iterator[str]:

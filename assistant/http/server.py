@@ -14,11 +14,14 @@ The routes are in `assistant.http.routes`, the key, token and body limit in
 `assistant.http.guards`, the error replies in `assistant.http.replies`; this module wires them.
 
 Concurrency: handlers run in a thread pool, so many clients can wait at once. Each request has
-its own answer generator, so outputs never mix; the local llama.cpp model serialises its calls
-with a lock, so requests queue for it. Writes (uploads and ingests) take one lock among
-themselves, since two ingests of the same file would race on its old chunks; questions keep
-being answered meanwhile. While another process writes to the knowledge base (`ingest.lock`),
-writes answer 409 at once.
+its own answer generator, so outputs never mix. A chat completion first enters
+`Assistant.capacity`: `slots` answers run at once (the local llama.cpp model batches them), up
+to `queue_size` more wait in arrival order, and beyond that, or after `queue_timeout_s`, the
+reply is 503 with Retry-After (OpenAI's clients wait and retry by themselves). A streamed answer
+whose client goes away is stopped (`routes.ClosingStream`). Writes (uploads and ingests) take one
+lock among themselves, since two ingests of the same file would race on its old chunks;
+questions keep being answered meanwhile. While another process writes to the knowledge base
+(`ingest.lock`), writes answer 409 at once.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Pure functions and pydantic models, no I/O, so that `assistant.http.server` only wires routes. The
 assistant answers from its own prompts, so a request's system messages and sampling options are
-accepted (clients send them by default) and ignored; the answer's sources travel in extra
+accepted (clients send them by default) and ignored, except `max_tokens` (or
+`max_completion_tokens`), which shortens the answer; the answer's sources travel in extra
 fields that OpenAI clients keep (`completion.sources` with the official Python client).
 """
 
@@ -76,9 +77,18 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     n: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1, description="Longest answer, in tokens; the "
+                                   "server's `max_answer_tokens` caps it")
+    max_completion_tokens: int | None = Field(None, ge=1, description="OpenAI's newer name "
+                                              "for max_tokens; it wins when both are given")
     sources: list[str] | None = Field(
         None, description="Not OpenAI's: answer from these documents only (globs or paths)"
     )
+
+
+def answer_limit(request: ChatRequest) -> int | None:
+    """The token limit the request asks for, if any (`max_completion_tokens` first)."""
+    return request.max_completion_tokens or request.max_tokens
 
 
 def checked_text(text: str, param: str) -> str:
@@ -193,8 +203,8 @@ class Completion:
         """A non-streamed `chat.completion`."""
         message = {"role": "assistant", "content": answer.text, "refusal": None}
         choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
-        return {**self._base("chat.completion"), "choices": [choice], "usage": None,
-                **answer_fields(answer, self.show)}
+        return {**self._base("chat.completion"), "choices": [choice],
+                "usage": answer.usage or None, **answer_fields(answer, self.show)}
 
     def chunk(self, delta: dict[str, Any], finish_reason: str | None = None,
               **extra: Any) -> dict[str, Any]:
@@ -203,9 +213,11 @@ class Completion:
         return {**self._base("chat.completion.chunk"), "choices": [choice], **extra}
 
     def last_chunk(self, answer: Answer) -> dict[str, Any]:
-        """The closing chunk: the sources, and `answer`, the checked text whose [n] markers
-        index them (the streamed deltas are the model's draft, numbered as it read them)."""
-        return self.chunk({}, "stop", answer=answer.text, **answer_fields(answer, self.show))
+        """The closing chunk: the sources, `usage` (all the answer's model calls), and
+        `answer`, the checked text whose [n] markers index them (the streamed deltas are the
+        model's draft, numbered as it read them)."""
+        return self.chunk({}, "stop", answer=answer.text, usage=answer.usage or None,
+                          **answer_fields(answer, self.show))
 
 
 def models_list(names: list[str]) -> dict[str, Any]:

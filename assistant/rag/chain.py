@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Required
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -50,6 +50,26 @@ class ChainInput(TypedDict, total=False):
     question: Required[str]
     history: Sequence[tuple[str, str]]
     sources: Sequence[str] | None
+    max_tokens: int | None  # the answer's length limit, instead of the model's own
+
+
+@dataclass
+class Usage:
+    """Tokens the model read and wrote for one answer, over all its calls (rewrite, draft,
+    check), as llama.cpp and the OpenAI-style backends report them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, message: BaseMessage) -> None:
+        counted = getattr(message, "usage_metadata", None) or {}
+        self.prompt_tokens += counted.get("input_tokens", 0)
+        self.completion_tokens += counted.get("output_tokens", 0)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "total_tokens": self.prompt_tokens + self.completion_tokens}
 
 NO_PASSAGES = "I found nothing in your documents about this, so I can't answer it."
 MODEL_REFUSED = "Your documents don't contain the answer to this question."
@@ -77,6 +97,7 @@ class Answer:
     signals: dict[str, float] = field(default_factory=dict)  # what the decision weighed
     score: float | None = None  # the decision's P(right answer), when it was calibrated
     draft: str = ""  # the model's answer before the decision (kept when it was withheld)
+    usage: dict[str, int] = field(default_factory=dict)  # `Usage.as_dict()` of its model calls
 
     @property
     def cited_sources(self) -> list[Source]:
@@ -144,15 +165,22 @@ class RagChain(Runnable[ChainInput, Answer]):
         self.retriever = retriever
         self.min_relevance = min_relevance
         self.context_tokens = context_tokens
-        self.condense = text_chain("condense", llm)
-        self.answer = text_chain("answer", llm)
+        self.condense = load_prompt("condense") | llm
         self.calibration = calibration if getattr(llm, "reports_logprobs", False) else None
         self.threshold = (threshold if threshold is not None
                           else calibration.threshold if calibration else 0.5)
         prompt = load_prompt("answer")
         self.prompt, self.llm = prompt, llm
-        self.probed = prompt | llm.bind(logprobs=True, top_logprobs=10)
-        self.forced = prompt | llm.bind(logprobs=True, top_logprobs=10, logit_bias=NO_SENTINEL)
+
+    def drafter(self, max_tokens: int | None = None, forced: bool = False) -> Runnable:
+        """The answer prompt | the model, asked for token probabilities when it calibrates,
+        `forced` to answer (the sentinel banned), at most `max_tokens` long when given."""
+        options: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
+        if self.calibration:
+            options.update(logprobs=True, top_logprobs=10)
+        if forced:
+            options["logit_bias"] = NO_SENTINEL
+        return self.prompt | (self.llm.bind(**options) if options else self.llm)
 
     # -- the Runnable interface: inner runs find the run's config in LangChain's context --------
     def invoke(
@@ -192,7 +220,8 @@ class RagChain(Runnable[ChainInput, Answer]):
                 text += event
                 yield Answer(text, [])
 
-    def _arguments(self, input: ChainInput) -> tuple[str, History, Sequence[str] | None]:
+    def _arguments(self, input: ChainInput
+                   ) -> tuple[str, History, Sequence[str] | None, int | None]:
         if not isinstance(input, Mapping) or not isinstance(input.get("question"), str):
             raise TypeError("RagChain takes {'question': str, 'history': [(question, answer), "
                             f"...], 'sources': [glob, ...]}}, not {input!r}")
@@ -200,16 +229,21 @@ class RagChain(Runnable[ChainInput, Answer]):
         question = input["question"]
         if self.validate is not None:
             question = self.validate(question, sources)
-        return question, [(q, a) for q, a in input.get("history") or ()], sources
+        history = [(q, a) for q, a in input.get("history") or ()]
+        return question, history, sources, input.get("max_tokens")
 
     # -- the steps ---------------------------------------------------------------------------------
-    def standalone(self, question: str, history: History) -> str:
+    def standalone(self, question: str, history: History, usage: Usage | None = None) -> str:
         """The follow-up rewritten with the history, checked (`followup.resolve`): the
         question itself without history or when it names its own subject."""
-        return followup.resolve(question, history, self._rewrite)
+        counted = usage or Usage()
 
-    def _rewrite(self, history_text: str, question: str) -> str:
-        return str(self.condense.invoke({"history": history_text, "question": question}))
+        def rewrite(history_text: str, question: str) -> str:
+            reply = self.condense.invoke({"history": history_text, "question": question})
+            counted.add(reply)
+            return str(reply.content)
+
+        return followup.resolve(question, history, rewrite)
 
     def retrieve(
         self, query: str, sources: Sequence[str] | None = None, also: Sequence[str] = ()
@@ -244,12 +278,20 @@ class RagChain(Runnable[ChainInput, Answer]):
         return pack(found, query, self.context_tokens)[::-1]
 
     def run(
-        self, question: str, history: History = (), sources: Sequence[str] | None = None
+        self, question: str, history: History = (), sources: Sequence[str] | None = None,
+        max_tokens: int | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield pieces of answer text as they are generated, then the final `Answer`."""
+        """Yield pieces of answer text as they are generated, then the final `Answer`, with
+        the tokens its model calls used. Closing the generator stops the model's work."""
+        usage = Usage()
+        for event in self._run(question, history, sources, max_tokens, usage):
+            yield replace(event, usage=usage.as_dict()) if isinstance(event, Answer) else event
+
+    def _run(self, question: str, history: History, sources: Sequence[str] | None,
+             max_tokens: int | None, usage: Usage) -> Iterator[str | Answer]:
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        query = self.standalone(question, history)
+        query = self.standalone(question, history, usage)
         timings["condense_s"] = time.perf_counter() - started
         passages = self.passages(query, sources, follow_up_wordings(question, history))
         timings["retrieve_s"] = time.perf_counter() - started - timings["condense_s"]
@@ -260,22 +302,23 @@ class RagChain(Runnable[ChainInput, Answer]):
         texts = [s.text for s in passages]
         signals = {**retrieval_signals([s.score for s in passages], texts, query),
                    "greedy_refused": 0.0}
-        runnable = self.probed if self.calibration else self.answer
-        draft = yield from self._draft(runnable, inputs, started, timings, signals)
+        draft = yield from self._draft(self.drafter(max_tokens), inputs, signals, usage,
+                                       started, timings)
         if self.calibration and (not draft.strip() or grounding.is_refusal(draft)):
             signals["greedy_refused"] = 1.0
             if self.calibration.best_case(signals) >= self.threshold:
                 forced: dict[str, float] = {}
-                draft = yield from self._draft(self.forced, inputs, started, timings, forced)
+                draft = yield from self._draft(self.drafter(max_tokens, forced=True), inputs,
+                                               forced, usage, started, timings)
                 signals.update({k: v for k, v in forced.items() if k != "p_refuse"})
         timings["total_s"] = time.perf_counter() - started
         if self.calibration:
-            yield self.decide(draft, passages, query, timings, signals, inputs)
+            yield self.decide(draft, passages, query, timings, signals, inputs, usage)
         else:
             yield self.verify(draft, passages, query, timings)
 
-    def _draft(self, runnable: Runnable, inputs: dict[str, str], started: float,
-               timings: dict[str, float], signals: dict[str, float]
+    def _draft(self, runnable: Runnable, inputs: dict[str, str], signals: dict[str, float],
+               usage: Usage, started: float, timings: dict[str, float]
                ) -> Generator[str, None, str]:
         """Stream the model's draft, holding it back while it could still be the refusal
         sentinel; record the first token's sentinel probability in `signals`."""
@@ -283,10 +326,13 @@ class RagChain(Runnable[ChainInput, Answer]):
         released = False
         logprobs: list[float] = []
         for chunk in runnable.stream(inputs):
-            piece = chunk if isinstance(chunk, str) else str(chunk.content)
+            piece = str(chunk.content)
+            usage.add(chunk)
+            if not piece:
+                continue  # a chunk of usage or progress only
             if not draft:
                 timings.setdefault("first_token_s", time.perf_counter() - started)
-            if not isinstance(chunk, str):
+            if chunk.response_metadata:
                 logprobs.extend(token_logprobs(chunk.response_metadata))
                 top = first_top_logprobs(chunk.response_metadata)
                 if top is not None and "p_refuse" not in signals:
@@ -302,16 +348,19 @@ class RagChain(Runnable[ChainInput, Answer]):
             signals["min_logprob"] = min(logprobs)
         return draft
 
-    def check(self, inputs: dict[str, str], draft: str) -> float:
+    def check(self, inputs: dict[str, str], draft: str, usage: Usage | None = None) -> float:
         """The model's P(yes) that the passages state `draft` (one token, prefix cached)."""
         messages = [*self.prompt.format_messages(**inputs), AIMessage(content=draft),
                     HumanMessage(content=CHECK)]
         reply = self.llm.invoke(messages, max_tokens=1, logprobs=True, top_logprobs=10)
+        if usage:
+            usage.add(reply)
         top = first_top_logprobs(reply.response_metadata)
         return yes_share(top) if top is not None else 0.5
 
     def decide(self, draft: str, sources: list[Source], query: str, timings: dict[str, float],
-               signals: dict[str, float], inputs: dict[str, str]) -> Answer:
+               signals: dict[str, float], inputs: dict[str, str],
+               usage: Usage | None = None) -> Answer:
         """Answer or refuse by the calibrated score over the signals and the draft."""
         assert self.calibration is not None
         text = grounding.strip_invalid_citations(draft.strip(), len(sources))
@@ -323,7 +372,7 @@ class RagChain(Runnable[ChainInput, Answer]):
         signals.update(draft_signals(text, passages, query))
         if "verify_yes" in self.calibration.weights:
             started = time.perf_counter()
-            signals["verify_yes"] = self.check(inputs, draft)
+            signals["verify_yes"] = self.check(inputs, draft, usage)
             timings["check_s"] = time.perf_counter() - started
         score = self.calibration.score(signals)
         if signals["unsupported"]:  # a name or number in neither the passages nor the question
