@@ -29,12 +29,22 @@ class BusyError(AssistantError):
         self.retry_after = retry_after
 
 
-def default_slots(cores: int | None = None) -> int:
-    """Answers generated at once when `Settings.slots` is unset: one per core, 2 to 4.
+def default_slots(cores: int | None = None, memory_gib: float | None = None) -> int:
+    """Answers generated at once when `Settings.slots` is unset: one per core, 2 to 4, and
+    no more than one per 2 GiB of memory (each slot holds its own context cache).
 
     On a CPU, reading prompts is compute-bound and gains nothing from more slots; generating
     gains from batching, and every slot keeps its own prompt cache."""
-    return max(2, min(4, cores or os.cpu_count() or 1))
+    by_cores = max(2, min(4, cores or os.cpu_count() or 1))
+    memory = memory_gib if memory_gib is not None else _memory_gib()
+    return max(1, min(by_cores, int(memory // 2)))
+
+
+def _memory_gib() -> float:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+    except (ValueError, OSError, AttributeError):  # not on this platform: assume enough
+        return 64.0
 
 
 @dataclass

@@ -105,9 +105,12 @@ def test_leaving_twice_frees_one_slot() -> None:
     assert capacity.running == 1
 
 
-@pytest.mark.parametrize(("cores", "slots"), [(1, 2), (2, 2), (3, 3), (4, 4), (16, 4)])
-def test_default_slots_follow_the_cores(cores: int, slots: int) -> None:
-    assert default_slots(cores) == slots
+@pytest.mark.parametrize(("cores", "memory_gib", "slots"), [
+    (1, 24, 2), (2, 24, 2), (3, 24, 3), (4, 24, 4), (16, 24, 4),
+    (16, 7.9, 3), (4, 2, 1), (2, 1, 1),  # little memory: fewer slots, never none
+])
+def test_default_slots_follow_cores_and_memory(cores: int, memory_gib: float, slots: int) -> None:
+    assert default_slots(cores, memory_gib) == slots
 
 
 def test_bad_sizes_are_refused() -> None:
