@@ -39,9 +39,9 @@ def test_turns_run_up_to_the_slots_then_wait_in_arrival_order() -> None:
     assert (capacity.running, capacity.waiting) == (2, 0)
     log: list[str] = []
     threads = []
-    for name in "abc":  # queued one after the other, so their order is known
+    for count, name in enumerate("abc", start=1):  # queued one by one: their order is known
         threads.append(enter_in_thread(capacity, log, name))
-        wait_for(lambda n=len(threads): capacity.waiting == n)
+        wait_for(lambda n=count: capacity.waiting == n)
     assert log == []
     first.leave()
     for thread in threads:
