@@ -4,7 +4,8 @@ first-served queue in front of the answer model, shared by `assistant serve` and
 `Capacity.enter()` gives a `Turn` once one of the `slots` is free, in arrival order. When
 `slots + queue` questions are already in (answered or waiting) it raises `BusyError` at once;
 a question that waits longer than `max_wait_s` gets `BusyError` too. Each error carries
-`retry_after`, the seconds after which a slot is likely free, from the recent answer times.
+`retry_after`, the seconds after which a slot is likely free: from the recent answer times, or
+before any answer has ended, from how long the running ones have taken so far.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 
 from assistant.errors import AssistantError
 
-_FIRST_GUESS_S = 10.0  # the answer time assumed until one has been measured
 
 
 class BusyError(AssistantError):
@@ -58,7 +58,7 @@ class Turn:
     def leave(self) -> None:
         if not self.left:
             self.left = True
-            self.capacity._leave(time.monotonic() - self.started)
+            self.capacity._leave(self.started)
 
 
 class Capacity:
@@ -69,13 +69,13 @@ class Capacity:
             raise ValueError(f"need slots >= 1 and queue >= 0, not {slots} and {queue}")
         self.slots, self.queue, self.max_wait_s = slots, queue, max_wait_s
         self._lock = threading.Condition()
-        self._running = 0
+        self._running: list[float] = []  # when each running turn started
         self._waiting: deque[object] = deque()
-        self._mean_s = _FIRST_GUESS_S  # a moving average of the time a turn is held
+        self._mean_s: float | None = None  # a moving average of the time a turn is held
 
     @property
     def running(self) -> int:
-        return self._running
+        return len(self._running)
 
     @property
     def waiting(self) -> int:
@@ -83,19 +83,21 @@ class Capacity:
 
     def retry_after(self) -> int:
         """Seconds until a slot is likely free for a newcomer, at least 1."""
-        ahead = self._running + len(self._waiting) - self.slots + 1
-        return max(1, math.ceil(self._mean_s * max(ahead, 1) / self.slots))
+        ahead = len(self._running) + len(self._waiting) - self.slots + 1
+        now = time.monotonic()
+        per_answer = self._mean_s or max((now - t for t in self._running), default=1.0)
+        return max(1, math.ceil(per_answer * max(ahead, 1) / self.slots))
 
     def enter(self) -> Turn:
         """Wait for a slot, first come first served; `BusyError` when full or waited too long."""
         with self._lock:
-            if self._running + len(self._waiting) >= self.slots + self.queue:
+            if len(self._running) + len(self._waiting) >= self.slots + self.queue:
                 raise self._busy(f"All {self.slots} answer slots are busy and "
                                  f"{len(self._waiting)} questions are waiting.")
             ticket = object()
             self._waiting.append(ticket)
             deadline = time.monotonic() + self.max_wait_s
-            while not (self._waiting[0] is ticket and self._running < self.slots):
+            while not (self._waiting[0] is ticket and len(self._running) < self.slots):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self._waiting.remove(ticket)
@@ -103,14 +105,16 @@ class Capacity:
                     raise self._busy(f"No answer slot came free within {self.max_wait_s:g} s.")
                 self._lock.wait(left)
             self._waiting.popleft()
-            self._running += 1
+            turn = Turn(self, time.monotonic())
+            self._running.append(turn.started)
             self._lock.notify_all()  # the next in line may have a slot too
-            return Turn(self, time.monotonic())
+            return turn
 
-    def _leave(self, held_s: float) -> None:
+    def _leave(self, started: float) -> None:
         with self._lock:
-            self._running -= 1
-            self._mean_s = 0.8 * self._mean_s + 0.2 * held_s
+            self._running.remove(started)
+            held_s = time.monotonic() - started
+            self._mean_s = held_s if self._mean_s is None else 0.8 * self._mean_s + 0.2 * held_s
             self._lock.notify_all()
 
     def _busy(self, message: str) -> BusyError:

@@ -62,9 +62,9 @@ def test_a_full_queue_refuses_at_once_with_a_retry_time() -> None:
         capacity.enter()
     assert time.monotonic() - started < 0.5
     assert str(busy.value) == "All 1 answer slots are busy and 1 questions are waiting."
-    # nothing measured yet: the first guess of 10 s per answer, two answers ahead of one slot
-    assert busy.value.retry_after == 20
-    assert busy.value.fix == "try again in 20 s"
+    # no answer has ended: at least as long as the running one took so far (~0 s, so 1 s)
+    assert busy.value.retry_after == 1
+    assert busy.value.fix == "try again in 1 s"
     held.leave()
     waiter.join(5)
     assert log == ["queued"]
@@ -82,17 +82,27 @@ def test_a_long_wait_gives_up_and_leaves_the_line() -> None:
     capacity.enter().leave()
 
 
-def test_retry_after_follows_the_measured_answer_time() -> None:
-    capacity = Capacity(slots=2, queue=0)
-    for _ in range(30):  # answers held ~0 s pull the moving average down from 10 s
-        capacity.enter().leave()
-    assert capacity.retry_after() == 1
+def test_retry_after_follows_the_answer_times() -> None:
+    capacity = Capacity(slots=2, queue=2)
     a, b = capacity.enter(), capacity.enter()
+    time.sleep(1.2)  # no answer has ended: the running ones have taken 1.2 s so far
+    assert capacity.retry_after() == 1  # 1.2 s x 1 answer ahead / 2 slots
+    a.leave()  # held 1.2 s: the measured answer time
+    b.leave()
+    a, b = capacity.enter(), capacity.enter()
+    waiters = [threading.Thread(target=lambda: capacity.enter().leave(), daemon=True)
+               for _ in range(2)]
+    for waiter in waiters:
+        waiter.start()
+    wait_for(lambda: capacity.waiting == 2)
     with pytest.raises(BusyError) as busy:
         capacity.enter()
-    assert busy.value.retry_after == 1
+    # the mean of the two answers held 1.2 s (two ends, 0.8/0.2 average), 3 ahead, 2 slots
+    assert busy.value.retry_after == 2
     a.leave()
     b.leave()
+    for waiter in waiters:
+        waiter.join(5)
 
 
 def test_leaving_twice_frees_one_slot() -> None:
