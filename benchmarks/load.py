@@ -154,7 +154,7 @@ class Run:
     gave_up: int = 0  # questions turned away MAX_ATTEMPTS times
     errors: list[str] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)  # the server's RSS, sampled
-    peak_kb: int = 0  # the server's VmHWM at the end of the run
+    peak_kb: int = 0  # the server's VmHWM at the end of the run (or a higher sample)
     load_avg: float = 0.0  # the machine's 1-minute load average at the end: others' work shows
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -251,7 +251,8 @@ def sampling_rss(pid: int, run: Run) -> Iterator[None]:
         done.set()
         sampler.join()
         run.rss_kb.append(proc_status_kb(pid, "VmRSS"))
-        run.peak_kb = proc_status_kb(pid, "VmHWM")
+        # VmHWM lags the RSS counters a little (the kernel syncs them lazily)
+        run.peak_kb = max(proc_status_kb(pid, "VmHWM"), *run.rss_kb)
 
 
 def free_port() -> int:
