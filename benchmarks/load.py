@@ -156,6 +156,7 @@ class Run:
     rss_kb: list[int] = field(default_factory=list)  # the server's RSS, sampled
     peak_kb: int = 0  # the server's VmHWM at the end of the run (or a higher sample)
     load_avg: float = 0.0  # the machine's 1-minute load average at the end: others' work shows
+    startup_s: float = 0.0  # the server's start (models loaded, prompt start read), not timed
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -323,7 +324,9 @@ def wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
 def measure(ingested: Path, llm: str, config: str, capacity: dict[str, str], clients: int,
             questions: list[str]) -> Run:
     run = Run(config, clients, len(questions))
+    started = time.perf_counter()
     with serving(ingested, llm, capacity) as (url, pid):
+        run.startup_s = time.perf_counter() - started
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0,
                                timeout=3600)
         with sampling_rss(pid, run):
@@ -405,12 +408,13 @@ def main() -> int:
             for config, capacity in configs.items():  # interleaved: drifting load hits both
                 run = measure(ingested, llm, config, capacity, clients, questions[:count])
                 print(f"  {config}, {clients} clients: {len(run.answer)}/{count} answered in "
-                      f"{run.wall_s:.1f} s, load avg {run.load_avg:.1f}", flush=True)
+                      f"{run.wall_s:.1f} s (server start {run.startup_s:.0f} s), load avg "
+                      f"{run.load_avg:.1f}", flush=True)
                 runs.append(run)
 
-    slots = args.slots or "default"
+    before = f"before = {BEFORE}, " if args.compare else ""
     print(f"\nassistant serve, model {llm}, {os.cpu_count()} CPU cores, streamed requests; "
-          f"before = {BEFORE}, after = slots {slots}, queue and wait defaults\n")
+          f"{before}after = slots {args.slots or 'default'}, queue and wait defaults\n")
     print("\n".join(table(runs, list(configs))))
     errors = [e for r in runs for e in r.errors]
     for error in sorted(set(errors)):
