@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Settings  # noqa: E402
 from evals.cases import BUILTIN, load_cases  # noqa: E402
+from ingest import text  # noqa: E402
 
 BIN = Path(sys.executable).parent
 MODELS = {"fake": "fake", "default": "llamacpp:qwen2.5-coder-1.5b",
@@ -84,7 +85,7 @@ def sample_questions() -> list[str]:
             if not case.history or case.kind == "switch":
                 standalone.append(case.question)
             for question in standalone:
-                words = frozenset(re.findall(r"[a-z0-9]+", question.lower()))
+                words = frozenset(text.words(question))
                 if words not in seen:
                     seen.add(words)
                     questions.append(question)
