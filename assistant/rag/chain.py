@@ -145,11 +145,14 @@ class RagChain(Runnable[ChainInput, Answer]):
         self.min_relevance = min_relevance
         self.context_tokens = context_tokens
         self.condense = text_chain("condense", llm)
-        self.answer = text_chain("answer", llm)
+        prompt = load_prompt("answer")
+        # No text parser after the model: closing a `... | StrOutputParser()` stream makes
+        # LangChain read the model's stream to its end (for tracing), so a closed answer would
+        # not stop its model. `_draft` takes message chunks.
+        self.answer = prompt | llm
         self.calibration = calibration if getattr(llm, "reports_logprobs", False) else None
         self.threshold = (threshold if threshold is not None
                           else calibration.threshold if calibration else 0.5)
-        prompt = load_prompt("answer")
         self.prompt, self.llm = prompt, llm
         self.probed = prompt | llm.bind(logprobs=True, top_logprobs=10)
         self.forced = prompt | llm.bind(logprobs=True, top_logprobs=10, logit_bias=NO_SENTINEL)
