@@ -1,11 +1,14 @@
-"""The chat UI under load, without a browser: each answer holds a turn of `assistant.capacity`,
+"""The chat UI under load. Without a browser: each answer holds a turn of `assistant.capacity`,
 says when it is busy and retries, and gives its turn back however it ends; the page's events
-sit in the queues they should."""
+sit in the queues they should. In a real Chromium (marked `browser`): an upload does not hold
+up another person's question, two questions stream at once, a closed tab stops its answer."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +20,25 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field
 
 from assistant import Assistant, Settings
+from assistant.backends.registry import QuotingFakeChat
 from assistant.web import app as ui
 from assistant.web import chat as ui_chat
 from assistant.web import format as fmt
+from tests.net import free_port
+from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.test_ui_browser import Session as BrowserSession
 
 WAITING = fmt.format_waiting()
 
 
 class EndlessChat(BaseChatModel):
-    """Writes "word " until closed (or `words` of them); records when its stream is closed."""
+    """Writes "word " until closed (or `words` of them); records when its stream is closed
+    and how many words it wrote."""
 
     words: int = 10_000
     fail: bool = False
     events: list[str] = Field(default_factory=list)
+    written: list[int] = Field(default_factory=lambda: [0])
 
     @property
     def _llm_type(self) -> str:
@@ -48,6 +57,7 @@ class EndlessChat(BaseChatModel):
             for n in range(self.words):
                 if self.fail and n == 3:
                     raise RuntimeError("the model fell over")
+                self.written[0] += 1
                 yield ChatGenerationChunk(message=AIMessageChunk(content="word "))
             yield ChatGenerationChunk(message=AIMessageChunk(content="[1]"))
         finally:
@@ -145,7 +155,8 @@ def test_closing_an_answer_stops_the_model_and_frees_its_slot(tmp_path: Path) ->
     assert texts == ["word", "word word", "word word word"]
     assert assistant.capacity.running == 1 and model.events == ["started"]
     steps.close()
-    assert model.events == ["started", "closed"]  # at once, not after 10,000 words
+    assert model.events == ["started", "closed"]
+    assert model.written == [3]  # stopped at once, not read to its 10,000th word
     assert assistant.capacity.running == 0
 
 
@@ -160,7 +171,8 @@ def test_closing_the_page_handler_closes_the_answer(tmp_path: Path) -> None:
         _, messages, _ = next(steps)
     assert messages[-1]["content"] == "word word word"
     steps.close()
-    assert model.events == ["started", "closed"] and assistant.capacity.running == 0
+    assert model.events == ["started", "closed"] and model.written == [3]
+    assert assistant.capacity.running == 0
 
 
 def test_a_waiting_question_is_told_so(tmp_path: Path) -> None:
@@ -182,3 +194,171 @@ def test_questions_and_writes_have_queues_of_their_own(tmp_path: Path) -> None:
     ids = [concurrency_id for concurrency_id, _ in queues.values()]
     assert len(set(ids)) == len(ids) and not {"questions", "writes"} & set(ids)
     assert all(re.fullmatch(r"\d+", i) for i in ids)  # gradio's own per-function ids
+
+
+# -- in a real browser ----------------------------------------------------------------------------
+class SlowChat(QuotingFakeChat):
+    """The quoting fake, except that a question with "slowly" in it gets a long answer written
+    a word every 0.15 s; records when each of its streams starts and is closed."""
+
+    events: list[tuple[str, float]] = Field(default_factory=list)
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        prompt = str(messages[-1].content)
+        if "slowly" not in prompt:
+            yield from super()._stream(messages, stop, run_manager, **kwargs)
+            return
+        self.events.append(("started", time.perf_counter()))
+        try:
+            for _ in range(SLOW_WORDS):
+                time.sleep(0.15)
+                yield ChatGenerationChunk(message=AIMessageChunk(content="word "))
+            yield ChatGenerationChunk(message=AIMessageChunk(content="[1]"))
+        finally:
+            self.events.append(("closed", time.perf_counter()))
+
+
+SLOW_WORDS = 60  # 9 s of answer
+QUESTION = "When did the Widget chip ship?"
+UPLOADED = 300
+
+
+@dataclass
+class Pages:
+    assistant: Assistant
+    model: SlowChat
+    browser: Any
+    url: str
+    uploader: BrowserSession
+    asker: BrowserSession
+
+    def open(self) -> BrowserSession:
+        """Another person: a browser context (cookies, storage) and a page of their own."""
+        page = self.browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        page.goto(self.url, wait_until="load")
+        return BrowserSession(self.assistant, self.url, page)
+
+
+def timed_ask(person: BrowserSession, question: str = QUESTION) -> float:
+    """Seconds from asking to the finished answer (the box unlocked again)."""
+    started = time.perf_counter()
+    message = person.ask(question, timeout=120_000)
+    took = time.perf_counter() - started
+    assert "Widget chip shipped in 2024" in message.inner_text()
+    return took
+
+
+def start_asking(person: BrowserSession, question: str) -> Any:
+    """Ask without waiting for the answer; returns its message once it has started."""
+    from playwright.sync_api import expect
+
+    person.page.get_by_role("tab", name="Chat").click()
+    box = person.page.locator("#da-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    message = person.bot(person.replies)
+    expect(message).to_contain_text("word word", timeout=30_000)
+    person.replies += 1
+    return message
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory, minilm: Any) -> Iterator[Pages]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    data = tmp_path_factory.mktemp("load")
+    docs = data / "docs"
+    docs.mkdir()
+    (docs / "widget.txt").write_text("The Widget chip shipped in 2024 after two delays.\n")
+    model = SlowChat()
+    settings = Settings(data_dir=data / "kb", llm="fake", slots=2,
+                        embedding="sentence-transformers:all-MiniLM-L6-v2")
+    assistant = Assistant(settings, llm=model, embeddings=minilm)
+    assistant.ingest([docs])
+    port = free_port()
+    with sync_api.sync_playwright() as p:
+        app = ui.launch(assistant, port=port, block=False)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            pages = Pages(assistant, model, browser, url, None, None)  # type: ignore[arg-type]
+            pages.uploader, pages.asker = pages.open(), pages.open()
+            yield pages
+        finally:
+            browser.close()
+            app.close()
+
+
+def notes(folder: Path, count: int) -> list[Path]:
+    """`count` small notes, one chunk each, about nothing a question here asks."""
+    folder.mkdir()
+    words = "river mountain budget planning harbour meadow lantern orchard copper".split()
+    for i in range(count):
+        text = " ".join(f"Note {i} line {n} is about {words[(i + n) % len(words)]} and "
+                        f"{words[(i * n) % len(words)]}." for n in range(8))
+        (folder / f"note-{i:03d}.txt").write_text(text + "\n")
+    return sorted(folder.iterdir())
+
+
+@pytest.mark.browser
+@pytest.mark.integration
+def test_a_question_is_not_held_up_by_an_upload(pages: Pages, tmp_path: Path) -> None:
+    """One person uploads 300 notes (embedded by the real MiniLM model, as a user's would be)
+    while another asks; the answer comes about as fast as when nothing else runs, and long
+    before the upload ends. The answer model is the fake: this is about the page's queues, not
+    about a model's speed (which the load benchmark measures)."""
+    from playwright.sync_api import expect
+
+    idle = min(timed_ask(pages.asker) for _ in range(2))
+    uploader = pages.uploader
+    uploader.documents_tab()
+    started = time.perf_counter()
+    uploader.page.locator("#da-upload input[type=file]").set_input_files(
+        notes(tmp_path / "notes", UPLOADED))
+    results = uploader.page.locator("#da-results")
+    expect(results).to_contain_text(f"/{UPLOADED} files", timeout=60_000)  # ingesting now
+    during = timed_ask(pages.asker)
+    answered = time.perf_counter() - started
+    expect(results).to_contain_text(f"{UPLOADED} done", timeout=300_000)
+    upload = time.perf_counter() - started
+    print(f"\nidle {idle:.2f} s, during the upload {during:.2f} s, answered at {answered:.1f} s "
+          f"of an upload of {upload:.1f} s")
+    assert during < idle + 3
+    assert upload > answered + 5  # a question queued behind the upload would wait that long
+    assert pages.assistant.store.count() == UPLOADED + 1
+
+
+@pytest.mark.browser
+def test_a_second_question_runs_while_the_first_streams(pages: Pages) -> None:
+    from playwright.sync_api import expect
+
+    first = start_asking(pages.uploader, "Tell me slowly about the Widget chip.")
+    took = timed_ask(pages.asker)  # the other person's
+    box = pages.uploader.page.locator("#da-question textarea")
+    assert not box.is_editable()  # the first answer is still being written
+    assert took < 0.15 * SLOW_WORDS / 2
+    expect(box).to_be_editable(timeout=30_000)
+    expect(first).to_contain_text("word word word word word")
+
+
+@pytest.mark.browser
+def test_a_closed_tab_stops_its_answer(pages: Pages) -> None:
+    """Gradio closes the handler's generator when its page goes away; the model's stream is
+    closed with it and the answer slot is free again."""
+    leaving = pages.open()
+    start_asking(leaving, "Tell me slowly about the Widget chip.")
+    before = len(pages.model.events)
+    assert pages.assistant.capacity.running == 1
+    closed_at = time.perf_counter()
+    leaving.page.context.close()
+    deadline = closed_at + 10
+    while len(pages.model.events) == before and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    (event, at), = pages.model.events[before:]
+    print(f"\nthe model's stream closed {at - closed_at:.2f} s after the tab")
+    assert event == "closed" and at - closed_at < 1.5
+    assert pages.assistant.capacity.running == 0
+    timed_ask(pages.asker)  # and the next question is answered
