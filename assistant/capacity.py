@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from assistant.errors import AssistantError
 
 
-
 class BusyError(AssistantError):
     """Every slot is taken and the queue is full (or the wait was too long)."""
 

@@ -174,7 +174,10 @@ class RagChain(Runnable[ChainInput, Answer]):
 
     def drafter(self, max_tokens: int | None = None, forced: bool = False) -> Runnable:
         """The answer prompt | the model, asked for token probabilities when it calibrates,
-        `forced` to answer (the sentinel banned), at most `max_tokens` long when given."""
+        `forced` to answer (the sentinel banned), at most `max_tokens` long when given.
+
+        No text parser after the model: closing a `... | StrOutputParser()` stream makes
+        LangChain read the model's stream to its end, so a closed answer would not stop it."""
         options: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
         if self.calibration:
             options.update(logprobs=True, top_logprobs=10)

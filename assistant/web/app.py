@@ -31,11 +31,13 @@ if TYPE_CHECKING:
 __all__ = ["ERROR_LABEL", "REFUSED_LABEL", "SOURCES_MARK", "build_app", "launch"]
 
 STORAGE_KEY = "docs-assistant-chat"
+QUESTIONS, WRITES = "questions", "writes"  # the event queues (gradio concurrency ids)
 CSS = """
 .da-label { display: inline-block; padding: .1em .6em; border-radius: 999px; font-weight: 600;
             font-size: .85em; }
 .da-refused { background: #fef3c7; color: #92400e; }
 .da-error { background: #fee2e2; color: #991b1b; }
+.da-busy { background: #e0e7ff; color: #3730a3; }
 .da-sources { margin-top: .75em; font-size: .9em; }
 .da-sources details { margin: .25em 0; }
 .da-sources blockquote { margin: .25em 0 .5em 1em; opacity: .9; }
@@ -177,8 +179,12 @@ def _wire(app: gr.Blocks, page: Page, session: Session, chat: ChatTab,
     view = [docs.docs, docs.selected, c.scope, session.head]
     settings = [c.model, c.k, c.retrieval]
     app.load(page.restore, session.saved, [c.chatbot, session.turns, *settings, *view])
+    # Questions run side by side up to the model's slots (each also holds one of
+    # `assistant.capacity`'s, shared with `assistant serve`); writes to the index queue apart,
+    # one at a time, so an upload never waits for an answer nor an answer for an upload.
     answered = c.box.submit(page.chat, [c.box, c.chatbot, session.turns, c.scope, *settings],
-                            [c.box, c.chatbot, session.turns], concurrency_id="assistant")
+                            [c.box, c.chatbot, session.turns], concurrency_id=QUESTIONS,
+                            concurrency_limit=page.assistant.capacity.slots)
     # the browser keeps the conversation and the settings, read back on reload
     kept = [c.chatbot, session.turns, *settings]
     # (in the same step as the change it records: a reload right after must not miss it)
@@ -196,10 +202,10 @@ def _wire(app: gr.Blocks, page: Page, session: Session, chat: ChatTab,
     inputs = [docs.selected, docs.upload, c.scope, c.model]
     outputs = [docs.upload, docs.results, *view]
     # api names as they were: run, run_1, run_2
-    docs.upload.upload(page.upload, inputs, outputs, concurrency_id="assistant", api_name="run")
-    docs.remove.click(page.remove, inputs, outputs, concurrency_id="assistant", api_name="run")
-    docs.reingest.click(page.reingest, inputs, outputs, concurrency_id="assistant",
-                        api_name="run")
+    for event, handler in [(docs.upload.upload, page.upload), (docs.remove.click, page.remove),
+                           (docs.reingest.click, page.reingest)]:
+        event(handler, inputs, outputs, concurrency_id=WRITES, concurrency_limit=1,
+              api_name="run")
 
 
 def launch(
@@ -221,7 +227,9 @@ def launch(
     if auth:
         middleware.append(Middleware(ThrottledLogin, throttle=throttle or LoginThrottle()))
     app = build_app(assistant)
-    app.queue(default_concurrency_limit=1)  # one answer at a time: local models are not shared
+    # the events without a group of their own (page load, saving the chat, ratings, new chat)
+    # are quick: none waits for another's
+    app.queue(default_concurrency_limit=None)
     app.launch(
         server_name=host,
         server_port=port,

@@ -9,33 +9,54 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.backends import weights
+from assistant.capacity import BusyError, Capacity, Turn
 from assistant.errors import ERRORS, ConfigError
 from assistant.rag.chain import Answer
-from assistant.web.format import format_answer, format_error, message_text, neutralise, source_name
+from assistant.web.format import (
+    format_answer,
+    format_busy,
+    format_error,
+    format_waiting,
+    message_text,
+    neutralise,
+    source_name,
+)
 
 if TYPE_CHECKING:
-    from assistant.api import Assistant
+    from assistant.api import AnswerStream, Assistant
 
 log = logging.getLogger(__name__)
 
 RETRIEVAL_MODES = ["hybrid", "dense", "lexical"]
+BUSY_RETRIES = 3  # busy answers retried before the error is shown
 
 
 def respond(
     assistant: Assistant, question: str, history: Sequence[tuple[str, str]],
-    scope: Sequence[str] | None = None,
-) -> Iterator[tuple[str, Answer | None]]:
-    """The chat message while the answer streams, then the formatted answer with the `Answer`."""
+    scope: Sequence[str] | None = None, *, pause: Callable[[float], None] = time.sleep,
+) -> Generator[tuple[str, Answer | None], None, None]:
+    """The chat message while the answer streams, then the formatted answer with the `Answer`.
+
+    The answer holds one of `assistant.capacity`'s slots (the gate `assistant serve` uses too)
+    while it is written; when all are taken the message says so and the turn is retried, a
+    few times. Closing this generator (Gradio does when the page goes away) closes the answer
+    stream, which stops the model, and gives the slot back."""
+    turn: Turn | None = None
+    stream: AnswerStream | None = None
+    pieces: Iterator[str] | None = None
     try:
+        turn = yield from _take_slot(assistant.capacity, pause)
         stream = assistant.stream(question,
                                   history=list(history), sources=list(scope or ()) or None)
+        pieces = iter(stream)
         text = ""
-        for piece in stream:
+        for piece in pieces:
             text += piece
             yield neutralise(text), None
         assert stream.answer is not None
@@ -45,6 +66,37 @@ def respond(
     except Exception as exc:  # a backend failure should read as a message, not a stack trace
         log.exception("answering failed")
         yield format_error(RuntimeError(f"{type(exc).__name__}: {exc}")), None
+    finally:
+        _close(pieces, stream)
+        if turn is not None:
+            turn.leave()
+
+
+def _take_slot(capacity: Capacity, pause: Callable[[float], None]
+               ) -> Generator[tuple[str, None], None, Turn]:
+    """A turn on `capacity`; while none is free, messages saying so, a countdown each second
+    (so that a closed page is noticed between them); `BusyError` after `BUSY_RETRIES` retries."""
+    retries = 0
+    while True:
+        if capacity.running >= capacity.slots:
+            yield format_waiting(), None
+        try:
+            return capacity.enter()
+        except BusyError as exc:
+            retries += 1
+            if retries > BUSY_RETRIES:
+                raise
+            for left in range(max(1, exc.retry_after), 0, -1):
+                yield format_busy(left, retries, BUSY_RETRIES), None
+                pause(1)
+
+
+def _close(pieces: Iterator[str] | None, stream: AnswerStream | None) -> None:
+    """Stop an answer that is still being written (a no-op for a finished one)."""
+    for part in (pieces, stream):
+        close = getattr(part, "close", None)
+        if close is not None:
+            close()
 
 
 def model_choices(current: str) -> list[str]:
@@ -57,7 +109,7 @@ def model_choices(current: str) -> list[str]:
 
 class Variants:
     """The assistant for each (model, k, retrieval) chosen in a session, built once, sharing
-    the index and the embeddings; models are loaded when first used."""
+    the index and the embeddings; a model is loaded when first chosen for a question."""
 
     def __init__(self, base: Assistant) -> None:
         self.base = base
@@ -80,6 +132,8 @@ class Variants:
                 try:
                     if model is None:
                         model = self.base.with_settings(llm=llm)
+                        # loaded here, once: two first questions at once would each load it
+                        model.llm  # noqa: B018
                         self._made[(llm, s.k, s.retrieval)] = model
                     self._made[key] = model.with_settings(k=int(k), retrieval=retrieval)
                 except ValueError as exc:  # pydantic's check of the values

@@ -23,6 +23,7 @@ from ingest.text import FACTLESS, ascii_words, sentences
 
 REFUSED_LABEL = '<span class="da-label da-refused">Not in your documents</span>'
 ERROR_LABEL = '<span class="da-label da-error">Error</span>'
+BUSY_LABEL = '<span class="da-label da-busy">Busy</span>'
 SOURCES_MARK = '<div class="da-sources">'  # can never occur in neutralised text
 _ENTITIES = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
 
@@ -129,6 +130,17 @@ def format_error(exc: BaseException) -> str:
     return f"{ERROR_LABEL} {neutralise(display_name(describe(exc)))}"
 
 
+def format_waiting() -> str:
+    """While a question waits in line for an answer slot."""
+    return f"{BUSY_LABEL} Waiting for a free answer slot…"
+
+
+def format_busy(seconds: int, retry: int, retries: int) -> str:
+    """While a question that found every answer slot taken waits to be asked again."""
+    return (f"{BUSY_LABEL} All answer slots are taken; retrying in {seconds} s… "
+            f"(retry {retry} of {retries})")
+
+
 def header_line(model: str, documents: int) -> str:
     plural = "" if documents == 1 else "s"
     return f"Answer model: **{neutralise(model)}** · {documents} document{plural}"
@@ -161,7 +173,7 @@ def history_pairs(messages: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
         if message.get("role") == "user":
             question = html.unescape(text)  # shown neutralised, like everything else
         elif message.get("role") == "assistant" and question is not None:
-            if text and not text.startswith(ERROR_LABEL):
+            if text and not text.startswith((ERROR_LABEL, BUSY_LABEL)):
                 pairs.append((question, answer_from_message(text)))
             question = None
     return pairs

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,12 +81,14 @@ class Page:
             messages[-1]["content"] = format_error(exc)
             yield gr.update(), messages, turns
             return
-        for text, answer in respond(helper, question, history, scope):
-            messages[-1]["content"] = text
-            if answer is not None:
-                turn = turn_record(question, history, answer, model, scope or [])
-                turns = {**turns, str(len(messages) - 1): turn}
-            yield gr.update(), messages, turns
+        # closed with this handler (a closed page): the answer stops and frees its slot
+        with closing(respond(helper, question, history, scope)) as steps:
+            for text, answer in steps:
+                messages[-1]["content"] = text
+                if answer is not None:
+                    turn = turn_record(question, history, answer, model, scope or [])
+                    turns = {**turns, str(len(messages) - 1): turn}
+                yield gr.update(), messages, turns
 
     # gradio passes the like event to the parameter annotated gr.LikeData (resolved at run time)
     def rate(self, turns: dict[str, Any], data: gr.LikeData) -> tuple[Any, ...]:
