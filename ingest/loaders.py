@@ -101,10 +101,11 @@ def load_file(
     suffix = path.suffix.lower()
     if suffix in ZIP_FORMATS:
         check_unpacked(data, max_unpacked_mb)
-    loader = LOADERS.get(suffix, plain.load)
-    if suffix in mail.MAIL_SUFFIXES:  # its attachments unpack under the same limit
-        loader = partial(loader, attach=partial(_attachment, max_unpacked_mb=max_unpacked_mb))
-    pages = loader(path, data, size)
+    if suffix in mail.LOADERS:  # its attachments unpack under the same limit
+        attach = partial(_attachment, max_unpacked_mb=max_unpacked_mb)
+        pages = mail.LOADERS[suffix](path, data, size, attach)
+    else:
+        pages = LOADERS.get(suffix, plain.load)(path, data, size)
     pages = [p for p in pages if p.page_content.strip()]
     if not pages:
         hint = " (no text layer, and OCR read none)" if path.suffix.lower() == ".pdf" else ""
