@@ -39,11 +39,14 @@ DEFAULT_MAX_UNPACKED_MB = 50.0  # what a zip-based file may unpack to when the c
 Loader = Callable[[Path, bytes, int], list[Document]]
 
 
-def _attachment(path: Path, data: bytes, size: int) -> list[Document]:
-    """A mail's attachment, read as a file of its own (a binary format is not read)."""
+def _attachment(
+    path: Path, data: bytes, size: int, max_unpacked_mb: float = DEFAULT_MAX_UNPACKED_MB
+) -> list[Document]:
+    """A mail's attachment, read as a file of its own (a binary format is not read), under the
+    mail's own unpacked-size limit."""
     if reason := skip_reason(path, data[:8192]):
         raise UnreadableFileError(f"not read: {reason}")
-    return load_file(path, data, size)
+    return load_file(path, data, size, max_unpacked_mb)
 
 
 LOADERS: dict[str, Loader] = {
@@ -90,14 +93,19 @@ def load_file(
     """Turn a file's bytes into pages of text; any other suffix is read as UTF-8 text.
 
     `size` is the chunk size: record formats group whole records into pages of that size.
-    `max_unpacked_mb` bounds what a zip-based format (`ZIP_FORMATS`) may unpack to.
+    `max_unpacked_mb` bounds what a zip-based format (`ZIP_FORMATS`) may unpack to, a mail's
+    zipped attachments included.
     """
     if not data.strip():
         raise UnreadableFileError("empty file")
     suffix = path.suffix.lower()
     if suffix in ZIP_FORMATS:
         check_unpacked(data, max_unpacked_mb)
-    pages = LOADERS.get(suffix, plain.load)(path, data, size)
+    if suffix in mail.LOADERS:  # its attachments unpack under the same limit
+        attach = partial(_attachment, max_unpacked_mb=max_unpacked_mb)
+        pages = mail.LOADERS[suffix](path, data, size, attach)
+    else:
+        pages = LOADERS.get(suffix, plain.load)(path, data, size)
     pages = [p for p in pages if p.page_content.strip()]
     if not pages:
         hint = " (no text layer, and OCR read none)" if path.suffix.lower() == ".pdf" else ""

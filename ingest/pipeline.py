@@ -21,6 +21,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import split
 from ingest.errors import DocumentNotFoundError
+from ingest.formats.base import NoTextError
 from ingest.loaders import UnreadableFileError, load_file, skip_reason
 from ingest.report import IngestReport
 from ingest.store import DocumentInfo, Store
@@ -182,6 +183,9 @@ def _ingest_one(
     else:
         try:
             chunks = _chunks(path, data, chunk_size, chunk_overlap, max_file_mb)
+        except NoTextError as exc:  # a photo: nothing wrong with it, nothing to read
+            writer.report.skipped.append((source, str(exc)))
+            return
         except UnreadableFileError as exc:
             writer.fail(source, str(exc))
             return

@@ -165,6 +165,31 @@ def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "") for n in NUMBER.findall(text)}
 
 
+def same_number(number: str) -> str:
+    """One spelling of a number from `numbers_in`, however the cell wrote it: zero decimals
+    (a spreadsheet float's) and leading zeros dropped ("687.0" -> "687", "09" -> "9"), other
+    decimals kept ("3.10" is not "3.1")."""
+    whole, _, decimals = number.partition(".")
+    if not decimals.strip("0"):
+        decimals = ""
+    whole = whole.lstrip("0") or "0"
+    return f"{whole}.{decimals}" if decimals else whole
+
+
+# An ISO date or month, as spreadsheets and tables write them ("2023-05-01", "2023-05-01
+# 00:00:00" from openpyxl, "2027-10").
+ISO_DATE = re.compile(r"\b(\d{4})-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?\b")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def spelled_dates(text: str) -> str:
+    """The ISO dates of `text` in words, one a line ("2023-05-01" -> "May 1 2023", "2027-10"
+    -> "October 2027"): a passage's ISO date supports a draft's "May 1, 2023"."""
+    return "\n".join(" ".join(filter(None, [MONTHS[int(m) - 1], d.lstrip("0"), y]))
+                     for y, m, d in ISO_DATE.findall(text))
+
+
 def drop_digit_group_commas(text: str) -> str:
     """`text` with the commas between digit groups removed: "2,500-strong" -> "2500-strong"."""
     return _DIGIT_GROUP_COMMA.sub("", text)

@@ -434,6 +434,20 @@ def test_a_zipped_format_is_checked_for_its_unpacked_size_first(
         load_file(Path(name), make(), max_unpacked_mb=0.001)
 
 
+# python-docx's default template unpacks to 0.788 MB: over a 0.5 MB limit, under the default 50
+TOO_LARGE_REPORT = ("report.docx: unpacks to 0.788 MB (the limit is 0.5 MB, set "
+                    "ASSISTANT_MAX_FILE_MB to raise it)")
+
+
+def test_a_mails_zipped_attachment_is_checked_against_the_callers_unpacked_limit() -> None:
+    data = make_mail().as_bytes()
+    [mail, *attached] = pages("mail.eml", data, max_unpacked_mb=0.5)
+    assert [m["attachment"] for _, m in attached] == ["notes.txt"]
+    assert mail[1]["unread_attachments"] == f"{TOO_LARGE_REPORT}; {BAD_LOGO}"
+    assert [m["attachment"] for _, m in pages("mail.eml", data)[1:]] == [
+        "notes.txt", "report.docx"]
+
+
 # -- through the assistant -------------------------------------------------------------------------
 
 
@@ -513,6 +527,18 @@ def test_a_mails_attachments_count_toward_the_file_size_limit(
     assert report.added == []
     assert [(source, reason.split(";")[0]) for source, reason in report.failed] == [
         (str(mail), "too large (0.0521 MB")]
+
+
+def test_a_mails_zipped_attachment_is_checked_against_the_users_file_limit(
+    tmp_path: Path, settings: Settings
+) -> None:
+    mail = tmp_path / "mail.eml"
+    mail.write_bytes(make_mail().as_bytes())  # about 50 KB: under the limit itself
+    assistant = Assistant(settings.model_copy(update={"max_file_mb": 0.5}))
+    assert assistant.ingest([mail]).added == [str(mail)]
+    [page] = [s for s in assistant.retrieve("Q1 report attached", k=10) if "attachment" not in
+              s.metadata]
+    assert page.metadata["unread_attachments"] == f"{TOO_LARGE_REPORT}; {BAD_LOGO}"
 
 
 def test_a_changed_or_pruned_mail_leaves_none_of_its_old_attachments(

@@ -265,3 +265,32 @@ def test_question_restated_around_one_passage_value_is_withheld() -> None:
     answer = "The clock speed of Xiaomi's XRing O1 chip is 3 nanometers [1]."
     assert drawn_terms(answer, [passage], question) == ["nanometers"]
     assert is_ungrounded(answer, [passage], question)
+
+
+@pytest.mark.parametrize(
+    ("answer", "passage"),
+    [
+        ("Mars takes 687 days [1].", "Planet: Mars; Orbital period (days): 687.0"),
+        ("Python 3.10 was released on October 4, 2021 [1].", "Version: 3.10; Released: 2021-10-04"),
+        ("It was released on 4 October 2021 [1].", "Released: 2021-10-04 00:00:00"),
+        ("It was released in 2021 [1].", "Released: 2021-10-04"),
+        ("Support ends in October 2027 [1].", "Version: 3.11; End of life: 2027-10"),
+    ],
+)
+def test_a_number_or_date_written_another_way_in_the_cell_is_supported(
+        answer: str, passage: str) -> None:
+    assert unsupported_facts(answer, [passage], "When?") == []
+    assert not is_ungrounded(answer, [passage], "When?")
+
+
+@pytest.mark.parametrize(
+    ("answer", "invented"),
+    [
+        ("It was released on October 5, 2021 [1].", ["5"]),
+        ("It was released on November 4, 2021 [1].", ["november"]),
+        ("Python 3.1 was released in 2021 [1].", ["3.1"]),  # the cell says 3.10
+    ],
+)
+def test_a_different_date_or_version_is_still_unsupported(answer: str, invented: list[str]) -> None:
+    passage = "Version: 3.10; Released: 2021-10-04"
+    assert unsupported_facts(answer, [passage], "When?") == invented

@@ -19,6 +19,7 @@ from assistant import Assistant, Settings
 from evals.cases import BUILTIN, DEFAULT_DATASET, load_cases
 from evals.scorers import answer_match
 from ingest.formats import ocr
+from ingest.formats.base import NoTextError
 from ingest.loaders import BINARY_SUFFIXES, UnreadableFileError, load_file, skip_reason
 from tests.conftest import SAMPLE
 from tests.scans import page_images, png, scanned_pdf
@@ -99,11 +100,24 @@ def test_image_suffixes_are_read_not_skipped() -> None:
     assert skip_reason(Path("a.gif")) == "binary file (.gif)"  # no OCR for GIFs
 
 
-def test_a_photo_without_text_fails_with_its_reason() -> None:
+PHOTO = "no text found in the image (OCR read none: a photo?)"
+
+
+def test_a_photo_without_text_has_no_text_with_its_reason() -> None:
     photo = Image.linear_gradient("L").resize((640, 480))
-    with pytest.raises(UnreadableFileError) as err:
+    with pytest.raises(NoTextError) as err:
         load_file(Path("sky.jpg"), png(photo))
-    assert str(err.value) == "no text found in the image (OCR read none: a photo?)"
+    assert str(err.value) == PHOTO
+
+
+def test_a_photo_without_text_is_skipped_not_failed(tmp_path: Path, settings: Settings) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sky.png").write_bytes(png(Image.linear_gradient("L").resize((640, 480))))
+    (docs / "notes.txt").write_text("The sky was clear all week.")
+    report = Assistant(settings).ingest([docs])
+    assert (report.added, report.failed) == ([str(docs / "notes.txt")], [])
+    assert report.skipped == [(str(docs / "sky.png"), PHOTO)]
 
 
 def test_a_corrupt_image_fails_with_its_reason() -> None:

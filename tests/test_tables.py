@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from pathlib import Path
 
 import docx
@@ -12,7 +13,7 @@ import openpyxl
 import pytest
 
 from evals.cases import BUILTIN, load_cases, split_of
-from ingest.formats import tables
+from ingest.formats import pdf, tables
 from ingest.formats.tables import MARKDOWN, PAIRS, header_names, looks_like_header, render
 from ingest.loaders import BINARY_SUFFIXES, ZIP_FORMATS, UnreadableFileError, load_file
 
@@ -153,6 +154,58 @@ def test_pdf_table_rows_spanning_chunks_each_hold_header_and_value() -> None:
         assert all(re.fullmatch(r"Planet: Planet \d+; Diameter \(km\): 10\d\d", line)
                    for line in page.page_content.splitlines()[1:])
     assert "Diameter" not in pages[0].page_content  # the cells are not in the page's text too
+
+
+def make_ruled_prose_pdf() -> bytes:
+    """A page of prose with what is no table: a rule under the heading, an underlined word,
+    a box around a note, a vertical bar beside a quote."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=14)
+    pdf.cell(0, 8, "Annual report", new_x="LMARGIN", new_y="NEXT")
+    pdf.line(10, 20, 200, 20)
+    pdf.ln(6)
+    pdf.set_font("Helvetica", size=10)
+    pdf.write(5, "Sales grew in every region. ")
+    pdf.set_font("Helvetica", style="U", size=10)
+    pdf.write(5, "Exports")
+    pdf.set_font("Helvetica", size=10)
+    pdf.write(5, " doubled.")
+    pdf.ln(10)
+    pdf.multi_cell(0, 5, "Note: figures are unaudited.", border=1)
+    pdf.ln(4)
+    pdf.line(12, 60, 12, 80)
+    pdf.set_x(15)
+    pdf.multi_cell(0, 5, "We will open two stores next year.")
+    return bytes(pdf.output())
+
+
+@pytest.fixture
+def no_pdfplumber(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if pdfplumber were not installed: a page that takes it fails to load."""
+    monkeypatch.setitem(sys.modules, "pdfplumber", None)
+
+
+def test_a_prose_page_with_rules_and_an_underline_is_read_without_pdfplumber(
+    no_pdfplumber: None,
+) -> None:
+    [page] = load_file(Path("report.pdf"), make_ruled_prose_pdf())
+    assert page.metadata == {"page": 1}
+    assert " ".join(page.page_content.split()) == (
+        "Annual report Sales grew in every region. Exports doubled. "
+        "Note: figures are unaudited. We will open two stores next year.")
+
+
+def test_only_a_page_whose_lines_form_a_grid_takes_pdfplumber() -> None:
+    import pypdfium2
+
+    table = make_pdf([("Finals.", [["Year", "Winner"], ["2014", "Germany"]])])
+    one_row = make_pdf([("One row.", [["Year", "Winner"]])])
+    grids = [pdf._draws_a_grid(pypdfium2.PdfDocument(data)[0])
+             for data in (table, one_row, make_ruled_prose_pdf(), make_pdf([("Text.", [])]))]
+    assert grids == [True, False, False, False]
 
 
 # -- DOCX ---------------------------------------------------------------------------------------

@@ -109,6 +109,19 @@ def test_numbers() -> None:
         "2500-strong, 1,5 and 1234567")
 
 
+def test_same_number_drops_zero_decimals_and_leading_zeros_only() -> None:
+    assert [t.same_number(n) for n in ["687.0", "228.00", "09", "00", "0.5", "1432"]] == [
+        "687", "228", "9", "0", "0.5", "1432"]
+    # a version's decimals are not zeros to drop
+    assert [t.same_number(n) for n in ["3.10", "3.11.0", "5.50"]] == ["3.10", "3.11.0", "5.50"]
+
+
+def test_spelled_dates_writes_iso_dates_and_months_in_words() -> None:
+    text = "Released 2021-10-04, updated 2023-05-01 00:00:00, supported until 2027-10."
+    assert t.spelled_dates(text) == "October 4 2021\nMay 1 2023\nOctober 2027"
+    assert t.spelled_dates("2010-13, 2019-2020, 12-05-2021, 2021-00-10") == ""
+
+
 # -- citation markers -----------------------------------------------------------------------------
 def test_citation_markers_have_one_to_three_digits() -> None:
     assert t.CITATION.findall("a [1] b [12] c [123] d [1234] e [x] f [ 2]") == ["1", "12", "123"]

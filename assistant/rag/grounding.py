@@ -19,6 +19,8 @@ from ingest.text import (
     ascii_words,
     first_sentence,
     numbers_in,
+    same_number,
+    spelled_dates,
     split_sentences,
     stem,
     stems,
@@ -135,12 +137,15 @@ def key_facts(text: str) -> tuple[set[str], set[str]]:
 
 
 def unsupported_facts(answer: str, passages: list[str], question: str) -> list[str]:
-    """Numbers and names in `answer` found in neither the passages nor the question."""
+    """Numbers and names in `answer` found in neither the passages nor the question, a number
+    however written (`same_number`) and an ISO date also as words (`spelled_dates`)."""
     evidence = " ".join([*passages, question])
+    evidence += "\n" + spelled_dates(evidence)  # "2021-10-04" backs "October 4, 2021"
     numbers, names = key_facts(answer)
     known_words = set(ascii_words(evidence))
-    known_numbers = numbers_in(evidence)
-    return sorted(numbers - known_numbers) + sorted(names - known_words)
+    known_numbers = {same_number(n) for n in numbers_in(evidence)}  # `687.0` backs "687"
+    invented = {n for n in numbers if same_number(n) not in known_numbers}
+    return sorted(invented) + sorted(names - known_words)
 
 
 def content_words(text: str) -> set[str]:

@@ -16,6 +16,11 @@ class UnreadableFileError(IngestError):
     """A file that cannot be turned into text; reported per file, never fatal to a run."""
 
 
+class NoTextError(UnreadableFileError):
+    """A file read without fault that holds no text (a photo): the ingest reports it as
+    skipped, not failed."""
+
+
 def decode(data: bytes) -> str:
     if b"\x00" in data[:8192]:
         raise UnreadableFileError("binary file, not text")

@@ -27,7 +27,6 @@ from ingest.formats.base import UnreadableFileError
 
 Attach = Callable[[Path, bytes, int], list[Document]]
 HEADERS = ("From", "To", "Date", "Subject")
-MAIL_SUFFIXES = (".eml", ".mbox")
 _MBOX_START = re.compile(rb"\nFrom ")  # what the stdlib's mailbox.mbox splits messages on
 
 
@@ -144,7 +143,10 @@ def _attachment(part: EmailMessage, file: str, size: int, attach: Attach | None)
     if not isinstance(data, bytes) or not data.strip():
         raise UnreadableFileError("empty file")
     suffix = PurePath(file).suffix.lower()
-    if suffix in MAIL_SUFFIXES:  # one level only: its own attachments are not read
-        loader = load_eml if suffix == ".eml" else load_mbox
-        return loader(Path(file), data, size, None)
+    if suffix in LOADERS:  # one level only: its own attachments are not read
+        return LOADERS[suffix](Path(file), data, size, None)
     return attach(Path(file), data, size)
+
+
+LOADERS: dict[str, Callable[[Path, bytes, int, Attach | None], list[Document]]] = {
+    ".eml": load_eml, ".mbox": load_mbox}  # by suffix, for a caller that passes `attach`

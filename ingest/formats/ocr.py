@@ -16,7 +16,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-from ingest.formats.base import UnreadableFileError
+from ingest.formats.base import NoTextError, UnreadableFileError
 
 DPI = 200  # renders 11 pt text ~30 px high: read best of 150/200/300 on the test page
 MAX_SIDE = 4000  # pixels; the engine's own default (2000) shrinks a 200 dpi page and loses lines
@@ -147,5 +147,5 @@ def load_image(path: Path, data: bytes, size: int) -> list[Document]:
         for number, frame in enumerate(frames, start=1)
     ]
     if not any(p.page_content.strip() for p in pages):
-        raise UnreadableFileError("no text found in the image (OCR read none: a photo?)")
+        raise NoTextError("no text found in the image (OCR read none: a photo?)")
     return pages

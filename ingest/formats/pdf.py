@@ -4,9 +4,10 @@
 
 Chosen by measurement (README, Evals): pypdfium2 reads a page's text fastest, but gives a
 table as a run of words; pdfplumber finds a table from its drawn cell borders and recovers its
-cells, at some 10 times the cost. So a page that draws no lines is read by pypdfium2, and only
-a page with drawn lines goes through pdfplumber, which reads its text without the tables'
-characters, so that no cell is there twice. pypdf checks the file first, as before.
+cells, at some 10 times the cost. So only a page whose drawn lines form a grid (`_draws_a_grid`)
+goes through pdfplumber, which reads its text without the tables' characters, so that no cell is
+there twice; any other page, rules and underlines included, is read by pypdfium2. pypdf checks
+the file first, as before.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from ingest.formats import ocr, sections, tables
 from ingest.formats.base import UnreadableFileError
 
 CAPTION_HEIGHT = 36  # points above a table searched for its caption line ("Table 2: ...")
+# A page goes through pdfplumber when it draws a grid: rules (at least MIN_RULE points long,
+# under THIN points wide) crossing at GRID or more heights and GRID or more places across, as
+# the borders of a table of two or more rows and columns do. MAX_SEGMENTS bounds the look at
+# one path, MAX_CROSSINGS the pairs of rules tried (past it, pdfplumber looks).
+GRID = 3
+MIN_RULE = 6.0
+THIN = 2.0
+MAX_SEGMENTS = 10_000
+MAX_CROSSINGS = 250_000
 
 
 def load(path: Path, data: bytes, size: int) -> list[Document]:
@@ -40,11 +50,9 @@ def load(path: Path, data: bytes, size: int) -> list[Document]:
 
 
 def _pages(document: Any, data: bytes, size: int) -> list[Document]:
-    import pdfplumber
-
     pages: list[Document] = []
-    ruled = {index for index in range(len(document)) if _draws_lines(document[index])}
-    opened: Any = pdfplumber.open(io.BytesIO(data)) if ruled else contextlib.nullcontext()
+    ruled = {index for index in range(len(document)) if _draws_a_grid(document[index])}
+    opened: Any = _plumber(data) if ruled else contextlib.nullcontext()
     with opened as plumber:
         for index in range(len(document)):
             if index in ruled:
@@ -54,6 +62,12 @@ def _pages(document: Any, data: bytes, size: int) -> list[Document]:
                 pages.append(Document(page_content=_text(document[index]),
                                       metadata={"page": index + 1}))
     return pages
+
+
+def _plumber(data: bytes) -> Any:
+    import pdfplumber
+
+    return pdfplumber.open(io.BytesIO(data))
 
 
 def _check(data: bytes) -> Any:
@@ -74,10 +88,70 @@ def _check(data: bytes) -> Any:
     return reader
 
 
-def _draws_lines(page: Any) -> bool:
+def _draws_a_grid(page: Any) -> bool:
+    """Whether the page's drawn lines could be a ruled table: horizontal and vertical rules
+    (lines or rectangle edges) crossing at `GRID` or more heights and `GRID` or more places
+    across. A rule under a heading, an underline or a box around a note is no grid: such a page
+    is read by pypdfium2 alone (pdfplumber, which finds tables from the same lines, would find
+    none, or a one-cell table)."""
+    rows, columns = _axis_rules(page)
+    if len({y for y, _, _ in rows}) < GRID or len({x for x, _, _ in columns}) < GRID:
+        return False
+    if len(rows) * len(columns) > MAX_CROSSINGS:  # vector art: let pdfplumber look
+        return True
+    crossings = {(x, y) for y, left, right in rows for x, bottom, top in columns
+                 if left - THIN <= x <= right + THIN and bottom - THIN <= y <= top + THIN}
+    return len({x for x, _ in crossings}) >= GRID and len({y for _, y in crossings}) >= GRID
+
+
+def _axis_rules(page: Any) -> tuple[set[tuple[int, int, int]], set[tuple[int, int, int]]]:
+    """The page's horizontal rules as (y, left, right) and vertical ones as (x, bottom, top),
+    in whole points, each once (cells drawn as rectangles share their edges)."""
     import pypdfium2.raw as pdfium
 
-    return next(iter(page.get_objects(filter=(pdfium.FPDF_PAGEOBJ_PATH,))), None) is not None
+    rows: set[tuple[int, int, int]] = set()
+    columns: set[tuple[int, int, int]] = set()
+    for obj in page.get_objects(filter=(pdfium.FPDF_PAGEOBJ_PATH,)):
+        for (x0, y0), (x1, y1) in _rules(obj):
+            if abs(y1 - y0) < THIN and abs(x1 - x0) >= MIN_RULE:
+                rows.add((round((y0 + y1) / 2), round(min(x0, x1)), round(max(x0, x1))))
+            elif abs(x1 - x0) < THIN and abs(y1 - y0) >= MIN_RULE:
+                columns.add((round((x0 + x1) / 2), round(min(y0, y1)), round(max(y0, y1))))
+    return rows, columns
+
+
+Point = tuple[float, float]
+
+
+def _rules(obj: Any) -> list[tuple[Point, Point]]:
+    """The straight segments of a path object, on the page; a thin object (a line drawn as a
+    filled rectangle, as underlines are) is one segment along its middle."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium
+
+    left, bottom, right, top = obj.get_bounds()
+    if top - bottom < THIN:
+        return [((left, (top + bottom) / 2), (right, (top + bottom) / 2))]
+    if right - left < THIN:
+        return [(((left + right) / 2, bottom), ((left + right) / 2, top))]
+    a, b, c, d, e, f = obj.get_matrix().get()
+    x, y = ctypes.c_float(), ctypes.c_float()
+    segments: list[tuple[Point, Point]] = []
+    start = last = (0.0, 0.0)
+    for index in range(min(pdfium.FPDFPath_CountSegments(obj), MAX_SEGMENTS)):
+        segment = pdfium.FPDFPath_GetPathSegment(obj, index)
+        pdfium.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
+        point = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
+        kind = pdfium.FPDFPathSegment_GetType(segment)
+        if kind == pdfium.FPDF_SEGMENT_MOVETO:
+            start = point
+        elif kind == pdfium.FPDF_SEGMENT_LINETO:
+            segments.append((last, point))
+        if pdfium.FPDFPathSegment_GetClose(segment):
+            segments.append((point, start))
+        last = point
+    return segments
 
 
 def _text(page: Any) -> str:
