@@ -34,8 +34,8 @@ class AnswerStream:
     draft turns out to be unsupported by the documents, a refusal, which also arrives as one
     last piece (and `.answer.refused` is True).
 
-    `close()` (or leaving a `with` block) stops an answer nobody reads any more: the model stops
-    generating and frees its slot.
+    `close()` stops an answer nobody reads any more: the model stops generating and frees its
+    slot.
     """
 
     def __init__(self, events: Iterator[str | Answer]) -> None:
@@ -46,12 +46,6 @@ class AnswerStream:
         close = getattr(self._events, "close", None)
         if close is not None:
             close()
-
-    def __enter__(self) -> AnswerStream:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
     def __iter__(self) -> Iterator[str]:
         streamed = False

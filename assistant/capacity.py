@@ -117,5 +117,5 @@ class Capacity:
             self._lock.notify_all()
 
     def _busy(self, message: str) -> BusyError:
-        return BusyError(message, fix=f"try again in {self.retry_after()} s",
-                         retry_after=self.retry_after())
+        seconds = self.retry_after()
+        return BusyError(message, fix=f"try again in {seconds} s", retry_after=seconds)
