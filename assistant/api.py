@@ -115,6 +115,7 @@ class Assistant:
                     n_ctx=s.n_ctx,
                     threads=s.threads,
                     slots=self.capacity.slots,
+                    prompt_cache_mb=s.prompt_cache_mb,
                     openai_base_url=s.openai_base_url,
                     openai_api_key=key,
                     ollama_base_url=s.ollama_base_url,

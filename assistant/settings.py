@@ -65,7 +65,11 @@ class Settings(BaseSettings):
     threads: int | None = Field(None, description="llama.cpp threads; None = all cores")
     slots: int | None = Field(
         None, ge=1, le=64, description="Answers generated at once (llama.cpp slots, each with "
-        "its own n_ctx and prompt cache); None = one per core, 2 to 4, one per 2 GiB at most"
+        "its own n_ctx and prompt cache); None = one per two cores, 1 to 4, one per 2 GiB at most"
+    )
+    prompt_cache_mb: int = Field(
+        0, ge=0, description="MiB of RAM llama.cpp may fill with prompts its slots moved on "
+        "from, so a repeated one is not read again; 0 = none (each slot still keeps its last)"
     )
     queue_size: int = Field(
         8, ge=0, description="Questions that may wait for a free slot; beyond that, `serve` "

@@ -59,10 +59,12 @@ BIN = Path(sys.executable).parent
 MODELS = {"fake": "fake", "default": "llamacpp:qwen2.5-coder-1.5b",
           "small": "llamacpp:smollm2-135m"}
 SAMPLE_SOURCE = "us-chip-export-controls.txt"
-CAPACITY_ENV = ("ASSISTANT_SLOTS", "ASSISTANT_QUEUE_SIZE", "ASSISTANT_QUEUE_TIMEOUT_S")
-# The server before issue 14: one answer at a time, everyone else waiting as long as it takes.
+CAPACITY_ENV = ("ASSISTANT_SLOTS", "ASSISTANT_QUEUE_SIZE", "ASSISTANT_QUEUE_TIMEOUT_S",
+                "ASSISTANT_PROMPT_CACHE_MB")
+# The server before issue 14: one answer at a time, everyone else waiting as long as it takes,
+# and llama.cpp's own RAM cache of earlier prompts (8 GiB).
 BEFORE = {"ASSISTANT_SLOTS": "1", "ASSISTANT_QUEUE_SIZE": "1000",
-          "ASSISTANT_QUEUE_TIMEOUT_S": "100000"}
+          "ASSISTANT_QUEUE_TIMEOUT_S": "100000", "ASSISTANT_PROMPT_CACHE_MB": "8192"}
 MAX_ATTEMPTS = 20  # per question; one turned away this often is counted as given up
 RSS_EVERY_S = 0.5
 

@@ -25,7 +25,8 @@ BASELINES_DIR = Path(__file__).resolve().parent / "baselines"
 # Settings that change where things live, how fast they run or what the server accepts, not
 # what the answers are. Secrets are left out too, whatever their name.
 _NOT_CONFIG = {"data_dir", "chroma_url", "collection", "openai_base_url", "ollama_base_url",
-               "threads", "max_request_bytes", "upload_max_mb", "upload_max_files"}
+               "threads", "prompt_cache_mb", "max_request_bytes", "upload_max_mb",
+               "upload_max_files"}
 
 
 # Settings that only shape answers: left out of retrieval-only runs' configuration.

@@ -87,3 +87,28 @@ def test_usage_and_max_tokens_are_the_models(one_slot: ChatLlamaCpp) -> None:
     assert streamed.usage_metadata["output_tokens"] == 9
     assert streamed.usage_metadata["total_tokens"] == \
         streamed.usage_metadata["input_tokens"] + 9
+
+
+@pytest.mark.parametrize("cache_mb", [0, 64])
+def test_prompts_a_slot_moved_on_from_are_kept_only_within_the_ram_cache(
+    tmp_path_factory: pytest.TempPathFactory, cache_mb: int
+) -> None:
+    """With no RAM cache (the default) memory stays flat: a prompt the slot moved on from is
+    read again; with one, llama.cpp restores it and reads only what changed."""
+    models = tmp_path_factory.getbasetemp() / "models"
+    model = ChatLlamaCpp(model_path=str(model_path("smollm2-135m", Path(models))),
+                         n_ctx=1024, slots=1, prompt_cache_mb=cache_mb)
+    first, other = [HumanMessage("alpha " * 200)], [HumanMessage("beta " * 200)]
+
+    def cached(messages: list[HumanMessage]) -> int:
+        usage = model.invoke(messages, max_tokens=1).usage_metadata
+        assert usage is not None
+        return usage["input_token_details"]["cache_read"]
+
+    assert cached(first) < 50  # at most the chat template's opening, shared by all prompts
+    assert cached(other) < 50
+    again = cached(first)
+    if cache_mb:
+        assert again > 190, again
+    else:
+        assert again < 50, again

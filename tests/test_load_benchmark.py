@@ -162,7 +162,7 @@ def test_after_means_the_defaults_whatever_the_environment_says(monkeypatch) -> 
     after = load.server_env(load.ROOT / "kb", "fake", {})
     before = load.server_env(load.ROOT / "kb", "fake", load.BEFORE)
     assert "ASSISTANT_SLOTS" not in after and "ASSISTANT_QUEUE_SIZE" not in after
-    assert [before[k] for k in load.CAPACITY_ENV] == ["1", "1000", "100000"]
+    assert [before[k] for k in load.CAPACITY_ENV] == ["1", "1000", "100000", "8192"]
     assert (after["ASSISTANT_LLM"], after["ASSISTANT_DATA_DIR"]) == ("fake", str(load.ROOT / "kb"))
 
 

@@ -17,7 +17,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from assistant.errors import ModelCallError
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
-_servers: dict[tuple[str, int, int, int], Any] = {}
+_servers: dict[tuple[str, int, int, int, int], Any] = {}
 _servers_lock = threading.Lock()
 _DONE = object()
 # Request fields a caller may bind (`llm.bind(logprobs=True, top_logprobs=10)`); llama.cpp's
@@ -28,12 +28,14 @@ _PASSED = ("logprobs", "top_logprobs", "logit_bias")
 PROMPT_BATCH = 128
 
 
-def _server(path: str, n_ctx: int, threads: int, slots: int) -> Any:
+def _server(path: str, n_ctx: int, threads: int, slots: int, cache_mb: int) -> Any:
     """One llama.cpp server per model file, loaded once per process and shared.
 
     It runs `slots` requests at once with continuous batching; each slot has its own `n_ctx`
-    and keeps its last prompt cached, and requests beyond the slots wait in its queue."""
-    key = (path, n_ctx, threads, slots)
+    and keeps its last prompt cached, and requests beyond the slots wait in its queue.
+    `cache_mb` bounds llama.cpp's RAM cache of prompts the slots moved on from (its own
+    default, 8 GiB, grows by each distinct prompt's context until reached)."""
+    key = (path, n_ctx, threads, slots, cache_mb)
     with _servers_lock:
         if key not in _servers:
             import xllamacpp
@@ -43,6 +45,7 @@ def _server(path: str, n_ctx: int, threads: int, slots: int) -> Any:
             params.n_parallel = slots
             params.n_ctx = n_ctx * slots  # llama.cpp splits the context among the slots
             params.n_batch = params.n_ubatch = PROMPT_BATCH
+            params.cache_ram_mib = cache_mb
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
             params.verbosity = -1  # llama.cpp logs to stderr; keep the CLI clean
@@ -51,9 +54,12 @@ def _server(path: str, n_ctx: int, threads: int, slots: int) -> Any:
 
 
 def _usage(usage: dict[str, Any]) -> UsageMetadata:
+    """LangChain's usage, with the prompt tokens llama.cpp found cached (not read again)."""
+    cached = usage.get("prompt_tokens_details", {}).get("cached_tokens", 0)
     return UsageMetadata(input_tokens=usage.get("prompt_tokens", 0),
                          output_tokens=usage.get("completion_tokens", 0),
-                         total_tokens=usage.get("total_tokens", 0))
+                         total_tokens=usage.get("total_tokens", 0),
+                         input_token_details={"cache_read": cached})
 
 
 class ChatLlamaCpp(BaseChatModel):
@@ -66,6 +72,7 @@ class ChatLlamaCpp(BaseChatModel):
     n_ctx: int = 4096  # per slot
     threads: int = 0  # 0 = all cores
     slots: int = 1
+    prompt_cache_mb: int = 0  # RAM for prompts a slot moved on from; 0 = none, memory stays flat
     max_tokens: int = 256
     temperature: float = 0.0
     reports_logprobs: bool = True  # takes logprobs/top_logprobs/logit_bias: the chain calibrates
@@ -95,7 +102,7 @@ class ChatLlamaCpp(BaseChatModel):
 
     def _load(self) -> Any:
         return _server(self.model_path, self.n_ctx, self.threads or os.cpu_count() or 1,
-                       self.slots)
+                       self.slots, self.prompt_cache_mb)
 
     def _generate(
         self,

@@ -39,6 +39,7 @@ class ModelOptions:
     n_ctx: int = 4096
     threads: int | None = None
     slots: int = 1  # requests a local model serves at once
+    prompt_cache_mb: int = 0  # RAM for prompts a local model's slots moved on from
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     ollama_base_url: str | None = None
@@ -53,6 +54,7 @@ def _llamacpp(model: str, opts: ModelOptions) -> BaseChatModel:
         n_ctx=opts.n_ctx,
         threads=opts.threads or 0,
         slots=opts.slots,
+        prompt_cache_mb=opts.prompt_cache_mb,
         max_tokens=opts.max_tokens,
         temperature=opts.temperature,
     )
