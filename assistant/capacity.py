@@ -29,12 +29,13 @@ class BusyError(AssistantError):
 
 
 def default_slots(cores: int | None = None, memory_gib: float | None = None) -> int:
-    """Answers generated at once when `Settings.slots` is unset: one per core, 2 to 4, and
-    no more than one per 2 GiB of memory (each slot holds its own context cache).
+    """Answers generated at once when `Settings.slots` is unset: one per two cores, 1 to 4,
+    and no more than one per 2 GiB of memory (each slot holds its own context cache).
 
-    On a CPU, reading prompts is compute-bound and gains nothing from more slots; generating
-    gains from batching, and every slot keeps its own prompt cache."""
-    by_cores = max(2, min(4, cores or os.cpu_count() or 1))
+    Batching gains only where generating is bound by memory bandwidth, not by arithmetic. On
+    2 cores both reading and writing are compute-bound: a second slot lowered answers per
+    second (see the README's load benchmark), so such a machine gets one."""
+    by_cores = max(1, min(4, (cores or os.cpu_count() or 1) // 2))
     memory = memory_gib if memory_gib is not None else _memory_gib()
     return max(1, min(by_cores, int(memory // 2)))
 

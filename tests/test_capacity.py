@@ -116,8 +116,8 @@ def test_leaving_twice_frees_one_slot() -> None:
 
 
 @pytest.mark.parametrize(("cores", "memory_gib", "slots"), [
-    (1, 24, 2), (2, 24, 2), (3, 24, 3), (4, 24, 4), (16, 24, 4),
-    (16, 7.9, 3), (4, 2, 1), (2, 1, 1),  # little memory: fewer slots, never none
+    (1, 24, 1), (2, 24, 1), (3, 24, 1), (4, 24, 2), (6, 24, 3), (8, 24, 4), (16, 24, 4),
+    (16, 7.9, 3), (8, 2, 1), (2, 1, 1),  # little memory: fewer slots, never none
 ])
 def test_default_slots_follow_cores_and_memory(cores: int, memory_gib: float, slots: int) -> None:
     assert default_slots(cores, memory_gib) == slots
