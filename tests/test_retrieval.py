@@ -11,10 +11,11 @@ import pytest
 
 from assistant import Assistant, NoMatchingSourceError, Settings, Source
 from assistant.cli import main
-from assistant.rag.packing import pack, sentences, tokens
+from assistant.rag.packing import focus, pack, sentences, tokens
 from assistant.rag.retrieval import Retriever, match_sources, mmr, rrf
 from ingest import Store
 from ingest.embeddings import HashingEmbeddings
+from ingest.formats.tables import MARKDOWN, PAIRS, render
 
 DOCS = {
     "reports/nvidia.txt": "Nvidia's market share in China has plunged to 50 percent now from "
@@ -250,6 +251,39 @@ def test_pack_keeps_sentence_order_and_never_returns_nothing() -> None:
                               "Its stores opened in Paris.")
     assert pack([passage("No overlap here at all. None.")], "Xiaomi", budget=1)[0].text.startswith(
         "No overlap")
+
+
+FINALS = [["Year", "Winner", "Runner-up"], ["2022", "Argentina", "France"],
+          ["2018", "France", "Croatia"], ["2014", "Germany", "Argentina"]]
+
+
+def table_passage(style: str) -> Source:
+    [page] = render(FINALS, 2000, title="Table 1: FIFA World Cup finals", style=style)
+    return Source(source="finals.pdf", text=page.page_content, score=0.5,
+                  metadata={**page.metadata, "table": 1})
+
+
+@pytest.mark.parametrize("style", [PAIRS, MARKDOWN])
+def test_a_table_passage_is_cut_to_the_rows_the_question_names(style) -> None:
+    table = table_passage(style)
+    kept = focus(table, "Who won the 2014 World Cup final?")
+    lines = kept.text.split("\n")
+    assert lines[0] == "Table 1: FIFA World Cup finals"
+    assert [line for line in lines if "2022" in line or "2018" in line] == []
+    assert "Germany" in lines[-1] and kept.metadata["rows_kept"] == 1
+    assert len(focus(table, "When did France play in the final?").text.split("\n")) == \
+        len(lines) + 1  # France is in two rows, both kept
+    assert pack([table], "Who won the 2014 World Cup final?", 0) == [kept]  # also unlimited
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the most World Cup finals?",  # no row named: every row may count
+    "Which winner and runner-up are listed?",  # header words are in every row: not a name
+])
+def test_a_table_passage_stays_whole_when_no_row_is_named(question) -> None:
+    table = table_passage(PAIRS)
+    assert focus(table, question) == table
+    assert focus(passage(LONG), "Xiaomi in 2010") == passage(LONG)  # not a table
 
 
 def test_sentences_split_on_sentence_ends_only() -> None:

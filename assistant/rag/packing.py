@@ -6,6 +6,10 @@ time. Packing keeps the most relevant passage whole and, from the others,
 the sentences that share words with the question, until the budget is spent; a passage with
 no such sentence is left out. The model then reads less without losing the sentence that
 answers, which is usually the one that shares the question's words.
+
+A table passage (rows rendered by `ingest.formats.tables`, with `first_row`/`last_row` in its
+metadata) is first cut to the rows the question names, when it names some: a small model
+handed ten rows of finals answers from the wrong year's row.
 """
 
 from __future__ import annotations
@@ -33,13 +37,39 @@ def tokens(text: str) -> int:
     return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
+def focus(passage: Source, question: str) -> Source:
+    """A table passage cut to its title and the rows that share the most distinguishing
+    question words (words in some of its rows but not all: "2014" counts, a column header
+    repeated in every row does not); unchanged when no row has one, or when it is no table."""
+    meta = passage.metadata
+    if "first_row" not in meta or "last_row" not in meta:
+        return passage
+    lines = passage.text.split("\n")
+    count = int(meta["last_row"]) - int(meta["first_row"]) + 1
+    if count < 2 or len(lines) < count:
+        return passage
+    head, rows = lines[:-count], lines[-count:]
+    found = [terms(row) for row in rows]
+    common = set.intersection(*found)
+    wanted = terms(question)
+    named = [len((row - common) & wanted) for row in found]
+    best = max(named)
+    if best == 0 or all(n == best for n in named):
+        return passage
+    kept = [row for row, n in zip(rows, named, strict=True) if n == best]
+    return replace(passage, text="\n".join(head + kept),
+                   metadata={**meta, "packed": True, "rows_kept": len(kept)})
+
+
 def pack(passages: list[Source], question: str, budget: int) -> list[Source]:
     """The passages (best first) cut to `budget` tokens; 0 means no limit.
 
-    The first passage is kept whole if it fits. From each of the others, the sentences sharing
-    the most question words are kept, in their original order, while they fit; the text of a cut
-    passage is what the model reads, so it is also what the answer is checked against.
+    Table passages are first cut to the rows the question names (`focus`). The first passage
+    is kept whole if it fits. From each of the others, the sentences sharing the most question
+    words are kept, in their original order, while they fit; the text of a cut passage is what
+    the model reads, so it is also what the answer is checked against.
     """
+    passages = [focus(p, question) for p in passages]
     if budget <= 0 or sum(tokens(p.text) for p in passages) <= budget:
         return passages
     wanted = terms(question)
