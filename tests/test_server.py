@@ -529,13 +529,14 @@ def test_real_model_answers_concurrent_streams_in_its_slots_without_mixing(
 ) -> None:
     from assistant.backends import llamacpp
 
-    a = Assistant(Settings(data_dir=tmp_path / "kb", llm="llamacpp:smollm2-135m", slots=2),
+    a = Assistant(Settings(data_dir=tmp_path / "kb", llm="llamacpp:smollm2-135m", slots=2,
+                           queue_timeout_s=600),  # about slots, not the wait bound
                   embeddings=minilm)
     a.ingest([sample_copy])
     questions = QUESTIONS[:4]
     sequential = {q: a.ask(q) for q in questions}  # also loads the model
-    key, server = next((k, v) for k, v in llamacpp._servers.items()
-                       if "smollm2" in k[0].lower())
+    server = a.llm._load()  # this assistant's server: other tests' models share the file
+    key = next(k for k, v in llamacpp._servers.items() if v is server)
     recorder = RecordingServer(server)
     monkeypatch.setitem(llamacpp._servers, key, recorder)
     jobs = [(q, i % 4 != 3) for i, q in enumerate(questions * 2)]  # 8 clients, 6 streamed
