@@ -1,13 +1,19 @@
 """Fit the answer-or-refuse decision: collect signals on development data, fit, report.
 
     python -m evals.calibrate collect OUT.jsonl [--squad N] [--news N] [--golden]
+                                      [--only answerable|unanswerable]
+    python -m evals.calibrate check OUT.jsonl
     python -m evals.calibrate fit OUT.jsonl... [--write] [--signals a,b,c]
 
 `collect` asks every case with the calibrated decision switched off (threshold 0: the model
 always drafts an answer, even where it would have refused) and writes one line per case: its
 signals, its draft, whether that draft is right, whether the case is answerable and its split.
+`collect` also asks each draft's sentence check (`sentence_yes`), which the chain itself asks
+only where it can change the decision; `check` adds it to older rows that lack it.
 `fit` fits a logistic model on the dev split, prints answered-right / refused-right at several
 thresholds on the test split, and with `--write` stores it as `assistant/rag/calibration.json`.
+`collect` appends to OUT and skips the cases OUT already holds, so a stopped run resumes and a
+larger N adds only new cases.
 """
 
 from __future__ import annotations
@@ -21,16 +27,23 @@ from typing import Any
 
 import numpy as np
 
-from assistant import Settings
+from assistant import Assistant, Settings
 from assistant.rag import grounding
-from assistant.rag.decision import CALIBRATION, Calibration, draft_signals, retrieval_signals
+from assistant.rag.chain import RagChain
+from assistant.rag.decision import (
+    CALIBRATION,
+    Calibration,
+    answer_sentence,
+    draft_signals,
+    retrieval_signals,
+)
 from evals import scorers
 from evals.adapters import load_news, load_squad
 from evals.cases import BUILTIN, Case, Dataset, load_cases, split_of
 from evals.runner import eval_assistant, ingest_corpus
 
-SIGNALS = ["p_refuse", "greedy_refused", "verify_yes", "best_score", "margin", "uncovered",
-           "gap", "gap_share", "names_gap", "unsupported", "echoed", "novel", "dodged",
+SIGNALS = ["p_refuse", "greedy_refused", "verify_yes", "sentence_yes", "best_score", "margin",
+           "uncovered", "gap", "gap_share", "names_gap", "unsupported", "echoed", "novel", "dodged",
            "mean_logprob", "min_logprob"]
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
@@ -50,10 +63,28 @@ def _spread(cases: list[Case], n: int) -> list[Case]:
     return picked
 
 
+def only(cases: list[Case], kind: str) -> list[Case]:
+    """The answerable or the unanswerable cases ("all": every case)."""
+    return cases if kind == "all" else [c for c in cases if c.answerable == (kind == "answerable")]
+
+
+def collected(out: Path) -> set[tuple[str, str]]:
+    """(dataset, case id) of the rows already in `out`."""
+    if not out.exists():
+        return set()
+    rows = (json.loads(line) for line in out.open(encoding="utf-8") if line.strip())
+    return {(r["dataset"], r["id"]) for r in rows}
+
+
 def collect(out: Path, datasets: list[Dataset], workdir: Path) -> None:
     collecting = Calibration(weights={s: 0.0 for s in SIGNALS}, bias=0.0, threshold=0.0)
+    done = collected(out)
+    datasets = [Dataset(d.name, [c for c in d.cases if (d.name, c.id) not in done], d.corpus)
+                for d in datasets]
     with out.open("a", encoding="utf-8") as sink:
         for dataset in datasets:
+            if not dataset.cases:
+                continue
             with eval_assistant(Settings(), workdir / f"index-{dataset.name}") as assistant:
                 ingest_corpus(assistant, dataset)
                 chain = assistant.chain
@@ -67,10 +98,37 @@ def collect(out: Path, datasets: list[Dataset], workdir: Path) -> None:
                            "right": right(case, answer.draft or answer.text),
                            "signals": answer.signals, "seconds": answer.timings.get("total_s"),
                            "query": answer.question, "passages": [s.text for s in answer.sources]}
+                    if answer.signals:
+                        answer.signals["sentence_yes"] = sentence_yes(chain, row)
                     sink.write(json.dumps(row) + "\n")
                     sink.flush()
                     print(f"{dataset.name} {n}/{len(dataset.cases)} right={row['right']} "
                           f"{json.dumps(answer.signals)}", file=sys.stderr)
+
+
+def sentence_yes(chain: RagChain, row: dict[str, Any]) -> float:
+    """The sentence check on a row's draft, as the chain asks it (0 for a draft that refuses)."""
+    passages, query = row["passages"], row["query"]
+    text = grounding.strip_invalid_citations(row["draft"].strip(), len(passages))
+    if not text or grounding.is_refusal(text):
+        return 0.0
+    return chain.sentence_check(query, answer_sentence(text, query, passages))
+
+
+def check(path: Path) -> None:
+    """Add `sentence_yes` to the rows of `path` that lack it, as the chain computes it, and
+    rewrite the file (every 20 rows, so a stopped run keeps its work)."""
+    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    chain = Assistant(Settings()).chain
+    todo = [r for r in rows if r["signals"] and "sentence_yes" not in r["signals"]]
+    for n, row in enumerate(todo, 1):
+        row["signals"]["sentence_yes"] = sentence_yes(chain, row)
+        print(f"check {n}/{len(todo)} {row['dataset']} {row['id']} "
+              f"{row['signals']['sentence_yes']:.3f}", file=sys.stderr)
+        if n % 20 == 0 or n == len(todo):
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+            temporary.replace(path)
 
 
 def refresh(row: dict[str, Any]) -> dict[str, Any]:
@@ -278,8 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--squad", type=int, default=0)
     c.add_argument("--news", type=int, default=0)
     c.add_argument("--golden", action="store_true")
+    c.add_argument("--only", choices=["all", "answerable", "unanswerable"], default="all")
     c.add_argument("--cases", type=Path, action="append", default=[])
     c.add_argument("--workdir", type=Path, default=Path("/tmp/calibrate"))
+    sub.add_parser("check").add_argument("out", type=Path)
     f = sub.add_parser("fit")
     f.add_argument("paths", type=Path, nargs="+")
     f.add_argument("--signals", default=",".join(SIGNALS))
@@ -289,16 +349,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "fit" and args.ablation:
         ablation(args.paths, args.signals.split(","))
         return 0
+    if args.command == "check":
+        check(args.out)
+        return 0
     if args.command == "fit":
         fit(args.paths, args.signals.split(","), args.write)
         return 0
     datasets = []
     if args.squad:
         squad = load_squad(BENCH / "squad2_two_articles", args.workdir / "squad-corpus")
-        datasets.append(Dataset(squad.name, _spread(squad.cases, args.squad), squad.corpus))
+        picked = _spread(only(squad.cases, args.only), args.squad)
+        datasets.append(Dataset(squad.name, picked, squad.corpus))
     if args.news:
         news = load_news(BENCH / "multihop_news", args.workdir / "news-corpus")
-        datasets.append(Dataset(news.name, _spread(news.cases, args.news), news.corpus))
+        picked = _spread(only(news.cases, args.only), args.news)
+        datasets.append(Dataset(news.name, picked, news.corpus))
     for path in args.cases:
         cases, corpus = load_cases(path)
         datasets.append(Dataset(path.stem, cases, corpus))

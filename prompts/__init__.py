@@ -1,8 +1,10 @@
 """Prompt files (`*.yaml`, package data), loaded with importlib.resources and rendered strictly.
 
 Each file holds `inputs` (the variables the chain supplies), `system` and `user` templates in
-f-string syntax. Loading fails if a template uses a variable that `inputs` does not declare or
-leaves a declared one unused, and rendering fails on a missing variable.
+f-string syntax; `system_from: other` instead of `system` reuses another file's system message
+(the same prompt prefix, which llama.cpp keeps cached). Loading fails if a template uses a
+variable that `inputs` does not declare or leaves a declared one unused, and rendering fails on
+a missing variable.
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ def load_prompt(name: str) -> ChatPromptTemplate:
         spec = yaml.safe_load(resource.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise PromptError(f"prompts/{name}.yaml is not valid YAML: {exc}") from exc
-    missing = {"inputs", "system", "user"} - set(spec)
+    missing = {"inputs", "user", "system_from" if "system_from" in spec else "system"} - set(spec)
     if missing:
         raise PromptError(f"prompts/{name}.yaml lacks {', '.join(sorted(missing))}")
+    if "system_from" in spec:  # the same system message, so a cached prompt prefix is reused
+        system = _system(spec["system_from"])
+    else:
+        system = spec["system"].strip()
     template = ChatPromptTemplate.from_messages(
-        [("system", spec["system"].strip()), ("human", spec["user"].strip())]
+        [("system", system), ("human", spec["user"].strip())]
     )
     declared, used = set(spec["inputs"]), set(template.input_variables)
     if declared != used:
@@ -40,6 +46,12 @@ def load_prompt(name: str) -> ChatPromptTemplate:
             f"prompts/{name}.yaml declares inputs {sorted(declared)} but uses {sorted(used)}"
         )
     return template
+
+
+def _system(name: str) -> str:
+    """The system message template of `prompts/<name>.yaml`."""
+    message = load_prompt(name).messages[0]
+    return str(message.prompt.template)  # type: ignore[union-attr]
 
 
 def prompt_names() -> list[str]:

@@ -13,12 +13,14 @@ from evals.calibrate import (
     _fitted,
     answers,
     choose_threshold,
+    collected,
     decisions_right,
     fit_logistic,
     load_rows,
+    only,
     refresh,
 )
-from evals.cases import DATASETS_DIR
+from evals.cases import DATASETS_DIR, Case
 
 ROWS = DATASETS_DIR / "calibration_rows.jsonl"
 
@@ -69,3 +71,17 @@ def test_the_shipped_calibration_is_the_fit_of_the_committed_rows() -> None:
     assert model.weights == pytest.approx(shipped.weights, abs=1e-6)
     assert model.bias == pytest.approx(shipped.bias, abs=1e-6)
     assert threshold == pytest.approx(shipped.threshold)
+
+
+def test_only_keeps_the_cases_of_one_kind() -> None:
+    cases = [Case("a", "Q?", ("x",)), Case("b", "Q?", unanswerable=True)]
+    assert [c.id for c in only(cases, "answerable")] == ["a"]
+    assert [c.id for c in only(cases, "unanswerable")] == ["b"]
+    assert only(cases, "all") == cases
+
+
+def test_collect_skips_the_cases_its_output_already_holds(tmp_path: Path) -> None:
+    out = tmp_path / "rows.jsonl"
+    assert collected(out) == set()
+    out.write_text('{"dataset": "d", "id": "1"}\n\n{"dataset": "e", "id": "2"}\n', encoding="utf-8")
+    assert collected(out) == {("d", "1"), ("e", "2")}

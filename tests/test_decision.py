@@ -19,6 +19,7 @@ from pydantic import Field
 from assistant.rag.chain import MODEL_REFUSED, UNSUPPORTED, UNSURE, RagChain
 from assistant.rag.decision import (
     Calibration,
+    answer_sentence,
     first_top_logprobs,
     load_calibration,
     sentinel_mass,
@@ -53,6 +54,24 @@ def test_score_is_logistic_and_best_case_takes_unknown_signals_at_their_best() -
         1 / (1 + math.exp(-(1.0 - 2.0 + 1.0))))
     assert model.best_case({"p_refuse": 0.5}) == pytest.approx(model.score(
         {"p_refuse": 0.5, "verify_yes": 0.9}))
+
+
+def test_undecided_when_the_unknown_signal_can_still_move_the_score_across() -> None:
+    model = Calibration({"best_score": 10.0, "sentence_yes": 4.0}, bias=-7.0, threshold=0.5,
+                        ranges={"sentence_yes": (0.0, 1.0)})
+    assert model.worst_case({"best_score": 0.5}) == pytest.approx(model.score(
+        {"best_score": 0.5, "sentence_yes": 0.0}))
+    assert model.undecided({"best_score": 0.5}, 0.5)  # -2 .. +2 around 0
+    assert not model.undecided({"best_score": 0.2}, 0.5)  # at best -1: refused whatever it says
+    assert not model.undecided({"best_score": 0.8}, 0.5)  # at worst +1: answered anyway
+
+
+def test_the_answer_sentence_is_the_one_holding_the_drafts_own_words() -> None:
+    passages = ["The Normans fought in Italy. Vikings settled in Normandy, a region in France.",
+                "The Normans were Norse."]
+    # "Normans" and "settle" are the question's words; "Normandy" is what the draft adds
+    assert answer_sentence("The Normans settled in Normandy [1].", "Where did the Normans settle?",
+                           passages) == "Vikings settled in Normandy, a region in France."
 
 
 def test_the_shipped_calibration_loads_and_round_trips(tmp_path: Any) -> None:
@@ -114,8 +133,8 @@ MODEL = Calibration({"p_refuse": -6.0, "verify_yes": 4.0}, bias=0.0, threshold=0
                     ranges={"p_refuse": (0.0, 1.0), "verify_yes": (0.0, 1.0)})
 
 
-def ask(llm: ProbChat, threshold: float | None = None) -> Any:
-    chain = RagChain(llm, OneDoc(), min_relevance=0.2, calibration=MODEL, threshold=threshold)
+def ask(llm: ProbChat, threshold: float | None = None, model: Calibration = MODEL) -> Any:
+    chain = RagChain(llm, OneDoc(), min_relevance=0.2, calibration=model, threshold=threshold)
     *pieces, answer = list(chain.run("How much will Xiaomi invest?"))
     return "".join(str(p) for p in pieces), answer
 
@@ -161,6 +180,25 @@ def test_a_confident_draft_with_an_invented_number_is_withheld_as_unsupported() 
     assert answer.refused and answer.reason == "unsupported"
     assert answer.text == UNSUPPORTED.format(facts="300")
     assert answer.score is not None and answer.score > MODEL.threshold  # the score alone passed
+
+
+def sentence_model(bias: float) -> Calibration:
+    return Calibration({"p_refuse": -6.0, "sentence_yes": 4.0}, bias=bias, threshold=0.5,
+                       ranges={"p_refuse": (0.0, 1.0), "sentence_yes": (0.0, 1.0)})
+
+
+def test_the_sentence_check_is_one_token_asked_only_when_it_can_tip_the_decision() -> None:
+    llm = ProbChat(p_refuse=0.3, p_yes=0.8)  # -1.8 without it: -1.8 .. +2.2, undecided
+    _, answer = ask(llm, model=sentence_model(0.0))
+    assert [c["kind"] for c in llm.calls] == ["draft", "check"]
+    assert llm.calls[1]["max_tokens"] == 1 and llm.calls[1]["top_logprobs"] == 10
+    assert answer.signals["sentence_yes"] == pytest.approx(0.8) and not answer.refused
+    _, doubted = ask(ProbChat(p_refuse=0.3, p_yes=0.2), model=sentence_model(0.0))
+    assert doubted.refused and doubted.reason == "unsure"  # -1.8 + 0.8 < 0
+    sure = ProbChat(p_refuse=0.05)  # +0.7 even if the check said no: not asked
+    _, answer = ask(sure, model=sentence_model(1.0))
+    assert [c["kind"] for c in sure.calls] == ["draft"] and "sentence_yes" not in answer.signals
+    assert not answer.refused
 
 
 def test_a_model_without_logprobs_keeps_the_rules() -> None:

@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableLambda
 import prompts
 from assistant.rag import chain as chain_module
 from assistant.rag.chain import RagChain, format_passages
+from assistant.rag.decision import Calibration
 from assistant.rag.grounding import SENTINEL
 from assistant.rag.retrieval import Source
 from prompts import PromptError, load_prompt, prompt_names
@@ -34,6 +35,12 @@ class FixedRetriever(BaseRetriever):
         return self.docs
 
 
+class CalibratingFake(GenericFakeChatModel):
+    """A fake the chain treats as reporting token probabilities, so every step runs."""
+
+    reports_logprobs: bool = True
+
+
 def supplied_inputs(monkeypatch: pytest.MonkeyPatch) -> dict[str, set[str]]:
     """Run the real chain (a follow-up, so every step runs) and record what it feeds each prompt."""
     supplied: dict[str, set[str]] = {}
@@ -47,9 +54,13 @@ def supplied_inputs(monkeypatch: pytest.MonkeyPatch) -> dict[str, set[str]]:
         return RunnableLambda(record) | real_load(name)
 
     monkeypatch.setattr(chain_module, "load_prompt", recording_load)
-    llm = GenericFakeChatModel(messages=iter(["Who founded Huawei?", "Ren Zhengfei [1]."]))
+    llm = CalibratingFake(messages=iter(["Who founded Huawei?", "Ren Zhengfei [1].", "yes"]))
     passage = Document(page_content="Ren Zhengfei founded Huawei.", metadata={"score": 0.9})
-    rag = RagChain(llm, FixedRetriever(docs=[passage]), min_relevance=0.2)
+    # a calibration the sentence check can still tip either way, so that it is asked
+    calibration = Calibration({"sentence_yes": 4.0}, bias=-2.0, threshold=0.5,
+                              ranges={"sentence_yes": (0.0, 1.0)})
+    rag = RagChain(llm, FixedRetriever(docs=[passage]), min_relevance=0.2,
+                   calibration=calibration)
     events = list(rag.run("Who founded it?", [("Tell me about Huawei.", "Huawei makes PCs [1].")]))
     assert not events[-1].refused  # the run went through every step
     return supplied
@@ -63,7 +74,7 @@ def fresh_prompt_cache() -> Iterator[None]:
 
 
 def test_prompt_files_are_found() -> None:
-    assert prompt_names() == ["answer", "condense"]
+    assert prompt_names() == ["answer", "condense", "sentence_check"]
 
 
 @pytest.mark.parametrize("name", prompt_names())
@@ -85,7 +96,15 @@ def test_every_prompt_declares_exactly_what_the_chain_supplies(
         assert set(spec["inputs"]) == supplied[name], name
         assert set(load_prompt(name).input_variables) == supplied[name], name
     # what the files document, as derived from the running chain
-    assert supplied == {"answer": {"context", "question"}, "condense": {"history", "question"}}
+    assert supplied == {"answer": {"context", "question"}, "condense": {"history", "question"},
+                        "sentence_check": {"sentence", "question"}}
+
+
+def test_the_sentence_check_shares_the_answer_prompts_system_message() -> None:
+    check = load_prompt("sentence_check").format_messages(sentence="S.", question="Q?")
+    answer = load_prompt("answer").format_messages(context="[1] S.", question="Q?")
+    assert check[0].content == answer[0].content  # llama.cpp reuses the cached prefix
+    assert "Sentence: S." in check[1].content
 
 
 def test_answer_prompt_asks_for_the_sentinel_the_chain_detects() -> None:
@@ -162,6 +181,16 @@ def test_incomplete_prompt_file_is_a_prompt_error(
     with pytest.raises(PromptError) as err:
         load_prompt("p")
     assert str(err.value) == message
+
+
+def test_system_from_reuses_another_files_system_message(prompt_dir: Path) -> None:
+    write_prompt(prompt_dir, "base", "inputs: [q]\nsystem: Be brief.\nuser: '{q}'\n")
+    write_prompt(prompt_dir, "more", "inputs: [s]\nsystem_from: base\nuser: 'Is {s} so?'\n")
+    system, human = load_prompt("more").format_messages(s="it")
+    assert (system.content, human.content) == ("Be brief.", "Is it so?")
+    write_prompt(prompt_dir, "gone", "inputs: [s]\nsystem_from: nope\nuser: '{s}'\n")
+    with pytest.raises(PromptError, match=r"^No prompt file prompts/nope.yaml$"):
+        load_prompt("gone")
 
 
 def test_missing_prompt_file_is_a_prompt_error(prompt_dir: Path) -> None:

@@ -25,6 +25,7 @@ from typing_extensions import TypedDict  # pydantic reads only this one on Pytho
 from assistant.rag import followup, grounding
 from assistant.rag.decision import (
     Calibration,
+    answer_sentence,
     draft_signals,
     first_top_logprobs,
     retrieval_signals,
@@ -171,6 +172,7 @@ class RagChain(Runnable[ChainInput, Answer]):
                           else calibration.threshold if calibration else 0.5)
         prompt = load_prompt("answer")
         self.prompt, self.llm = prompt, llm
+        self.check_prompt = load_prompt("sentence_check")
 
     def drafter(self, max_tokens: int | None = None, forced: bool = False) -> Runnable:
         """The answer prompt | the model, asked for token probabilities when it calibrates,
@@ -361,6 +363,15 @@ class RagChain(Runnable[ChainInput, Answer]):
         top = first_top_logprobs(reply.response_metadata)
         return yes_share(top) if top is not None else 0.5
 
+    def sentence_check(self, question: str, sentence: str, usage: Usage | None = None) -> float:
+        """The model's P(yes) that `sentence`, alone, answers `question` (one token)."""
+        one_token = self.llm.bind(max_tokens=1, logprobs=True, top_logprobs=10)
+        reply = (self.check_prompt | one_token).invoke({"sentence": sentence, "question": question})
+        if usage:
+            usage.add(reply)
+        top = first_top_logprobs(reply.response_metadata)
+        return yes_share(top) if top is not None else 0.5
+
     def decide(self, draft: str, sources: list[Source], query: str, timings: dict[str, float],
                signals: dict[str, float], inputs: dict[str, str],
                usage: Usage | None = None) -> Answer:
@@ -377,6 +388,12 @@ class RagChain(Runnable[ChainInput, Answer]):
             started = time.perf_counter()
             signals["verify_yes"] = self.check(inputs, draft, usage)
             timings["check_s"] = time.perf_counter() - started
+        if ("sentence_yes" in self.calibration.weights and not signals["unsupported"]
+                and self.calibration.undecided(signals, self.threshold)):
+            started = time.perf_counter()
+            sentence = answer_sentence(text, query, passages)
+            signals["sentence_yes"] = self.sentence_check(query, sentence, usage)
+            timings["sentence_check_s"] = time.perf_counter() - started
         score = self.calibration.score(signals)
         if signals["unsupported"]:  # a name or number in neither the passages nor the question
             invented = ", ".join(grounding.unsupported_facts(text, passages, query))

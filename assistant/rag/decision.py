@@ -4,6 +4,8 @@ Signals, each a float (computed by the chain, attached to every `Answer` as `sig
 
     p_refuse     probability the answer model gives the refusal sentinel at its first token
     verify_yes   P(yes) when the model is asked whether the passages state its draft
+    sentence_yes P(yes) when the model is asked whether the draft's answer sentence, alone,
+                 answers the question (`answer_sentence`, prompts/sentence_check.yaml)
     best_score   cosine similarity of the best passage; margin: best minus the second best
     unsupported  names and numbers of the draft in neither the passages nor the question
     echoed       question terms the draft repeats that no passage uses
@@ -82,6 +84,20 @@ def evidence_sentence(text: str, passages: Sequence[str]) -> str:
     return best
 
 
+def answer_sentence(text: str, question: str, passages: Sequence[str]) -> str:
+    """The passage sentence holding most of the draft's own subject words (those the question
+    does not use): the sentence the draft took its answer from."""
+    asked = rules.stems([question])
+    own = {rules.stem(w) for w in grounding.content_words(text)} - asked
+    best, best_shared = "", -1
+    for passage in passages:
+        for sentence in rules.sentences(passage):
+            shared = len(own & rules.stems([sentence]))
+            if shared > best_shared:
+                best, best_shared = sentence, shared
+    return best
+
+
 def _probabilities(top: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]]:
     return [(str(t.get("token", "")), math.exp(float(t.get("logprob", -100.0)))) for t in top]
 
@@ -142,11 +158,23 @@ class Calibration:
 
     def best_case(self, known: Mapping[str, float]) -> float:
         """The highest score reachable given the `known` signals, the others at their best."""
+        return self._bound(known, best=True)
+
+    def worst_case(self, known: Mapping[str, float]) -> float:
+        """The lowest score reachable given the `known` signals, the others at their worst."""
+        return self._bound(known, best=False)
+
+    def undecided(self, known: Mapping[str, float], threshold: float) -> bool:
+        """Whether the signals not yet `known` can still move the score across `threshold`:
+        a signal that costs a model call is asked for only then."""
+        return self.worst_case(known) < threshold <= self.best_case(known)
+
+    def _bound(self, known: Mapping[str, float], best: bool) -> float:
         signals = dict(known)
         for name, weight in self.weights.items():
             if name not in signals:
                 low, high = self.ranges.get(name, (0.0, 1.0))
-                signals[name] = high if weight > 0 else low
+                signals[name] = high if (weight > 0) == best else low
         return self.score(signals)
 
     def to_json(self) -> str:
