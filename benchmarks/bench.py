@@ -1,12 +1,14 @@
 """Answer quality and latency of the default setup, with a same-run baseline.
 
-    python benchmarks/bench.py [--llm llamacpp:qwen2.5-coder-1.5b]
+    python benchmarks/bench.py [--llm llamacpp:qwen2.5-coder-1.5b] [--before CALIBRATION.json]
 
 (Ingest throughput, memory and re-ingest cost: benchmarks/ingest_speed.py.)
 Answers: questions about the sample article, answerable and not: facts answered, unanswerable
 questions refused, time to first token and total; the baselines are the same pipeline with the
 hand-written grounding rules deciding (`decision=rules`, as before calibration) and the
 LangChain-tutorial wiring (1,000-character chunks, k=4, "if you don't know, say so"), same model.
+`--before` adds a row deciding with another calibration file (an earlier
+`assistant/rag/calibration.json`), to compare a refit in the same run.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.backends.llamacpp import ChatLlamaCpp  # noqa: E402
+from assistant.rag.decision import load_calibration  # noqa: E402
 from assistant.rag.grounding import is_refusal  # noqa: E402
 
 # Questions written while reading the sample article: facts it states (with a string the answer
@@ -86,7 +89,8 @@ def _own_instance(llm: BaseChatModel) -> BaseChatModel:
     return llm
 
 
-def bench_answers(llm: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def bench_answers(llm: str, before_calibration: Path | None = None
+                  ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     with tempfile.TemporaryDirectory() as tmp:
         ours = Assistant(Settings(data_dir=Path(tmp) / "kb", llm=llm))
         ours.ingest_sample_if_empty()
@@ -94,6 +98,11 @@ def bench_answers(llm: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]
         # model instance (a server is keyed by n_ctx) so neither row evicts the other's cache
         rules = Assistant(Settings(data_dir=Path(tmp) / "kb", llm=llm, decision="rules",
                                    n_ctx=4000))
+        earlier = None
+        if before_calibration:  # another calibration, on a model instance of its own
+            earlier = Assistant(Settings(data_dir=Path(tmp) / "kb", llm=llm, n_ctx=4001))
+            old = load_calibration(before_calibration)
+            earlier.chain.calibration, earlier.chain.threshold = old, old.threshold
         tutorial = Assistant(Settings(data_dir=Path(tmp) / "kb", llm=llm, collection="tutorial",
                                       retrieval="dense",  # the tutorial's vector search
                                       chunk_size=1000, chunk_overlap=200))
@@ -101,10 +110,12 @@ def bench_answers(llm: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]
         chain = TUTORIAL | _own_instance(ours.llm) | StrOutputParser()
         ours.ask("warm up: who is Jensen Huang?")  # loads the models, outside the timings
         rules.ask("warm up: who is Jensen Huang?")
+        if earlier:
+            earlier.ask("warm up: who is Jensen Huang?")
         chain.invoke({"context": "Jensen Huang is the CEO of Nvidia.", "question": "warm up"})
         stats: dict[str, dict[str, list[float]]] = {
             name: {"first": [], "total": [], "answered": [], "refused": []}
-            for name in ("ours", "rules", "tutorial")
+            for name in ("ours", "rules", "tutorial", *(["before"] if earlier else []))
         }
         shown: list[tuple[str, str]] = []
         cases = [(q, e) for q, e in ANSWERABLE] + [(q, None) for q in UNANSWERABLE]
@@ -114,7 +125,13 @@ def bench_answers(llm: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]
             before = rules.ask(question)
             r = before.timings
             base, base_first, base_total = _tutorial_answer(chain, tutorial, question)
-            for name, text, refused, first, total in (
+            compared = []
+            if earlier:
+                b = earlier.ask(question)
+                compared.append(("before", b.text, b.refused,
+                                 b.timings.get("first_token_s", b.timings["retrieve_s"]),
+                                 b.timings.get("total_s", b.timings["retrieve_s"])))
+            for name, text, refused, first, total in (*compared,
                 ("ours", answer.text, answer.refused, t.get("first_token_s", t["retrieve_s"]),
                  t.get("total_s", t["retrieve_s"])),
                 ("rules", before.text, before.refused, r.get("first_token_s", r["retrieve_s"]),
@@ -138,7 +155,7 @@ def bench_answers(llm: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]
             f"median first token {statistics.median(row['first']):.1f}s",
             f"median answer {statistics.median(row['total']):.1f}s",
         ])))
-    for other in ("rules", "tutorial"):
+    for other in ("rules", "tutorial", *(["before"] if before_calibration else [])):
         ratio = statistics.median(stats["ours"]["total"]) / statistics.median(
             stats[other]["total"])
         rows.append((f"median answer time, ours / {other}", f"{ratio:.2f}"))
@@ -153,8 +170,9 @@ def table(title: str, rows: list[tuple[str, str]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--llm", default=Settings().llm)
+    parser.add_argument("--before", type=Path, help="another calibration file, as a row")
     args = parser.parse_args()
-    rows, shown = bench_answers(args.llm)
+    rows, shown = bench_answers(args.llm, args.before)
     print(table(f"Answers ({args.llm}, sample article, same model both rows)", rows))
     print()
     print(table("Some answers (ours)", shown))
