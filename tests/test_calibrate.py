@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.rag.decision import load_calibration
+from assistant.rag.decision import Calibration, load_calibration
 from evals.calibrate import (
     _fitted,
     answers,
+    balanced_right,
     choose_threshold,
     collected,
-    decisions_right,
     fit_logistic,
     load_rows,
     only,
@@ -39,13 +39,28 @@ def test_fit_logistic_finds_the_direction_of_a_separating_signal() -> None:
     assert low < 0.5 < high
 
 
-def test_the_threshold_is_the_one_with_most_right_decisions() -> None:
+def test_the_threshold_refuses_all_it_can_while_keeping_the_right_answers() -> None:
     rows = [row(0.2, False, answerable=False), row(0.3, False, answerable=False),
             row(0.7, True), row(0.8, True)]
     model, _ = _fitted(rows, ["best_score"])
     t = choose_threshold(model, rows)
-    assert decisions_right(rows, model, t) == 4
+    assert balanced_right(rows, model, t) == 1.0
     assert [answers(r, model, t) for r in rows] == [False, False, True, True]
+
+
+def test_the_threshold_gives_up_at_most_a_twentieth_of_the_right_answers() -> None:
+    rows = [row(0.1 * i, True) for i in range(1, 21)] + [row(0.5, False, answerable=False)]
+    model, _ = _fitted(rows, ["best_score"])
+    t = choose_threshold(model, rows)
+    answered = [answers(r, model, t) for r in rows if r["answerable"]]
+    assert sum(answered) == 19  # 95% of the 20 kept: only the weakest right answer refused
+
+
+def test_right_decisions_weigh_both_kinds_alike_whatever_their_numbers() -> None:
+    model = Calibration({"best_score": 1.0}, bias=0.0, threshold=0.5)
+    rows = [row(0.9, True), *[row(0.9, False, answerable=False) for _ in range(9)]]
+    assert balanced_right(rows, model, 0.5) == 0.5  # all answered: 1/1 right, 0/9 refused
+    assert balanced_right(rows, model, 0.99) == 0.5  # all refused: 0/1, 9/9
 
 
 def test_a_draft_that_refuses_in_words_never_counts_as_answered() -> None:
