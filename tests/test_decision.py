@@ -193,6 +193,8 @@ def test_the_sentence_check_is_one_token_asked_only_when_it_can_tip_the_decision
     assert [c["kind"] for c in llm.calls] == ["draft", "check"]
     assert llm.calls[1]["max_tokens"] == 1 and llm.calls[1]["top_logprobs"] == 10
     assert answer.signals["sentence_yes"] == pytest.approx(0.8) and not answer.refused
+    assert answer.timings["total_s"] >= answer.timings["first_token_s"] + answer.timings[
+        "sentence_check_s"]  # the answer's time counts the check it waited for
     _, doubted = ask(ProbChat(p_refuse=0.3, p_yes=0.2), model=sentence_model(0.0))
     assert doubted.refused and doubted.reason == "unsure"  # -1.8 + 0.8 < 0
     sure = ProbChat(p_refuse=0.05)  # +0.7 even if the check said no: not asked
