@@ -74,6 +74,18 @@ def test_the_answer_sentence_is_the_one_holding_the_drafts_own_words() -> None:
                            passages) == "Vikings settled in Normandy, a region in France."
 
 
+def test_the_answer_sentence_does_not_depend_on_the_passages_order() -> None:
+    # the chain sees passages in packing order, the calibration rows in citation order
+    passages = ["Lei Jun spoke in Beijing on Friday.", "Xiaomi's founder Lei Jun spoke on Friday.",
+                "Lei Jun said so."]
+    question, draft = "Who is Xiaomi's founder?", "Lei Jun [2]."
+    picks = {answer_sentence(draft, question, list(order))
+             for order in (passages, passages[::-1], passages[1:] + passages[:1])}
+    # all three hold "Lei Jun"; the second also the question's "Xiaomi" and "founder"
+    assert picks == {"Xiaomi's founder Lei Jun spoke on Friday."}
+    assert answer_sentence(draft, question, []) == ""
+
+
 def test_the_shipped_calibration_loads_and_round_trips(tmp_path: Any) -> None:
     model = load_calibration()
     assert 0.0 < model.threshold < 1.0 and model.weights

@@ -86,16 +86,17 @@ def evidence_sentence(text: str, passages: Sequence[str]) -> str:
 
 def answer_sentence(text: str, question: str, passages: Sequence[str]) -> str:
     """The passage sentence holding most of the draft's own subject words (those the question
-    does not use): the sentence the draft took its answer from."""
+    does not use): the sentence the draft took its answer from. Ties go to the sentence sharing
+    more of the question's words, then to the shorter, so the passages' order does not matter."""
     asked = rules.stems([question])
     own = {rules.stem(w) for w in grounding.content_words(text)} - asked
-    best, best_shared = "", -1
-    for passage in passages:
-        for sentence in rules.sentences(passage):
-            shared = len(own & rules.stems([sentence]))
-            if shared > best_shared:
-                best, best_shared = sentence, shared
-    return best
+
+    def rank(sentence: str) -> tuple[int, int, int, str]:
+        words = rules.stems([sentence])
+        return -len(own & words), -len(asked & words), len(sentence), sentence
+
+    return min((s for passage in passages for s in rules.sentences(passage)), key=rank,
+               default="")
 
 
 def _probabilities(top: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]]:
