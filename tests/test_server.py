@@ -530,7 +530,8 @@ def test_real_model_answers_concurrent_streams_in_its_slots_without_mixing(
     from assistant.backends import llamacpp
 
     a = Assistant(Settings(data_dir=tmp_path / "kb", llm="llamacpp:smollm2-135m", slots=2,
-                           queue_timeout_s=600),  # about slots, not the wait bound
+                           queue_timeout_s=600,  # about slots, not the wait bound
+                           decision="rules"),  # one model call per answer: no check, no redraft
                   embeddings=minilm)
     a.ingest([sample_copy])
     questions = QUESTIONS[:4]

@@ -223,7 +223,7 @@ class SlowChat(QuotingFakeChat):
 
 SLOW_WORDS = 60  # 9 s of answer
 QUESTION = "When did the Widget chip ship?"
-UPLOADED = 300
+UPLOADED = 600
 
 
 @dataclass
@@ -307,7 +307,7 @@ def notes(folder: Path, count: int) -> list[Path]:
 @pytest.mark.browser
 @pytest.mark.integration
 def test_a_question_is_not_held_up_by_an_upload(pages: Pages, tmp_path: Path) -> None:
-    """One person uploads 300 notes (embedded by the real MiniLM model, as a user's would be)
+    """One person uploads 600 notes (embedded by the real MiniLM model, as a user's would be)
     while another asks; the answer comes about as fast as when nothing else runs, and long
     before the upload ends. The answer model is the fake: this is about the page's queues, not
     about a model's speed (which the load benchmark measures)."""
@@ -328,7 +328,7 @@ def test_a_question_is_not_held_up_by_an_upload(pages: Pages, tmp_path: Path) ->
     print(f"\nidle {idle:.2f} s, during the upload {during:.2f} s, answered at {answered:.1f} s "
           f"of an upload of {upload:.1f} s")
     assert during < idle + 3
-    assert upload > answered + 5  # a question queued behind the upload would wait that long
+    assert answered < upload / 2  # a question queued behind the upload would wait for its end
     assert pages.assistant.store.count() == UPLOADED + 1
 
 
