@@ -227,14 +227,15 @@ def answers(row: dict[str, Any], model: Calibration, t: float) -> bool:
             and model.score(row["signals"]) >= t)
 
 
-def balanced_right(rows: list[dict[str, Any]], model: Calibration, t: float) -> float:
-    """The share of answerable cases answered right and the share of unanswerable ones
-    refused, averaged: right decisions with each kind weighing the same, whatever their numbers
-    (the collected rows hold far more unanswerable cases than the datasets do)."""
-    return balanced(rows, [answers(r, model, t) for r in rows])
+def decided(rows: list[dict[str, Any]], model: Calibration, t: float) -> dict[str, int]:
+    """`outcomes` of deciding `rows` with `model` at threshold t."""
+    return outcomes(rows, [answers(r, model, t) for r in rows])
 
 
 def balanced(rows: list[dict[str, Any]], answered: list[bool]) -> float:
+    """The share of answerable cases answered right and the share of unanswerable ones
+    refused, averaged: right decisions with each kind weighing the same, whatever their numbers
+    (the collected rows hold far more unanswerable cases than the datasets do)."""
     o = outcomes(rows, answered)
     rates = [o["answered_right"] / o["answerable"]] if o["answerable"] else []
     rates += [o["refused"] / o["unanswerable"]] if o["unanswerable"] else []
@@ -250,10 +251,9 @@ def choose_threshold(model: Calibration, dev: list[dict[str, Any]], keep: float 
 
     (Maximising balanced right decisions instead chose 0.40 and refused 8 of the 40 golden
     questions the model answers right; see *Answer or refuse* in the README.)"""
-    ceiling = sum(answers(r, model, 0.0) and bool(r["right"]) for r in dev if r["answerable"])
+    ceiling = decided(dev, model, 0.0)["answered_right"]
     grid = [i / 100 for i in range(5, 96)]
-    kept = [t for t in grid if sum(answers(r, model, t) and bool(r["right"])
-                                   for r in dev if r["answerable"]) >= keep * ceiling]
+    kept = [t for t in grid if decided(dev, model, t)["answered_right"] >= keep * ceiling]
     return max(kept, default=grid[0])
 
 
@@ -264,7 +264,7 @@ def table(model: Calibration, dev: list[dict[str, Any]], test: list[dict[str, An
         for name in sorted({r["dataset"] for r in rows}):
             part = [r for r in rows if r["dataset"] == name]
             for t in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-                o = outcomes(part, [answers(r, model, t) for r in part])
+                o = decided(part, model, t)
                 print(f"| {split} | {name} | {t:.1f} | "
                       f"{o['answered_right'] / max(1, o['answerable']):.2f} "
                       f"(n={o['answerable']}) | {o['refused'] / max(1, o['unanswerable']):.2f} "

@@ -12,7 +12,7 @@ from assistant.rag.decision import Calibration, load_calibration
 from evals.calibrate import (
     _fitted,
     answers,
-    balanced_right,
+    balanced,
     choose_threshold,
     collected,
     fit_logistic,
@@ -44,7 +44,7 @@ def test_the_threshold_refuses_all_it_can_while_keeping_the_right_answers() -> N
             row(0.7, True), row(0.8, True)]
     model, _ = _fitted(rows, ["best_score"])
     t = choose_threshold(model, rows)
-    assert balanced_right(rows, model, t) == 1.0
+    assert balanced(rows, [answers(r, model, t) for r in rows]) == 1.0
     assert [answers(r, model, t) for r in rows] == [False, False, True, True]
 
 
@@ -59,8 +59,9 @@ def test_the_threshold_gives_up_at_most_a_twentieth_of_the_right_answers() -> No
 def test_right_decisions_weigh_both_kinds_alike_whatever_their_numbers() -> None:
     model = Calibration({"best_score": 1.0}, bias=0.0, threshold=0.5)
     rows = [row(0.9, True), *[row(0.9, False, answerable=False) for _ in range(9)]]
-    assert balanced_right(rows, model, 0.5) == 0.5  # all answered: 1/1 right, 0/9 refused
-    assert balanced_right(rows, model, 0.99) == 0.5  # all refused: 0/1, 9/9
+    # all answered: 1/1 right, 0/9 refused
+    assert balanced(rows, [answers(r, model, 0.5) for r in rows]) == 0.5
+    assert balanced(rows, [answers(r, model, 0.99) for r in rows]) == 0.5  # all refused: 0/1, 9/9
 
 
 def test_a_draft_that_refuses_in_words_never_counts_as_answered() -> None:
