@@ -251,6 +251,7 @@ def test_unrelated_question_is_refused_without_calling_the_model(make) -> None:
     assert answer.text == NO_PASSAGES
     assert answer.sources == [] and answer.citations == []
     assert answer.question == question
+    assert set(answer.timings) == {"condense_s", "retrieve_s", "total_s"}  # timed like the rest
 
 
 # -- follow-up questions --------------------------------------------------------------------------

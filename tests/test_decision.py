@@ -74,6 +74,25 @@ def test_the_answer_sentence_is_the_one_holding_the_drafts_own_words() -> None:
                            passages) == "Vikings settled in Normandy, a region in France."
 
 
+def test_the_answer_sentence_counts_the_drafts_numbers() -> None:
+    passages = ["The Normans invaded England in 1066.",
+                "Norman names are common in the southeast of Ireland.",
+                "The Normans reached Ireland in 1169 at Bannow Bay."]
+    # every word of the draft but the year is the question's: the year tells the sentence
+    assert answer_sentence("The Normans invaded Ireland in 1169 [3].",
+                           "In what year did the Normans invade Ireland?",
+                           passages) == passages[2]
+
+
+def test_the_answer_sentence_follows_the_drafts_first_sentence() -> None:
+    passages = ["The real challenge lies in our education system.",
+                "In the future, China will have thousands of operating systems in industry."]
+    draft = ("The real challenge lies in education [1]. In the future, China will have "
+             "thousands of operating systems in industry and farming [2].")
+    # the second sentence of the draft shares more words with a passage; the first answers
+    assert answer_sentence(draft, "Where does the real challenge lie?", passages) == passages[0]
+
+
 def test_the_answer_sentence_does_not_depend_on_the_passages_order() -> None:
     # the chain sees passages in packing order, the calibration rows in citation order
     passages = ["Lei Jun spoke in Beijing on Friday.", "Xiaomi's founder Lei Jun spoke on Friday.",

@@ -301,6 +301,7 @@ class RagChain(Runnable[ChainInput, Answer]):
         passages = self.passages(query, sources, follow_up_wordings(question, history))
         timings["retrieve_s"] = time.perf_counter() - started - timings["condense_s"]
         if not passages:
+            timings["total_s"] = time.perf_counter() - started
             yield Answer(NO_PASSAGES, [], True, query, reason="no-passages", timings=timings)
             return
         inputs = {"context": format_passages(passages), "question": query}

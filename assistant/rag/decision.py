@@ -85,18 +85,30 @@ def evidence_sentence(text: str, passages: Sequence[str]) -> str:
 
 
 def answer_sentence(text: str, question: str, passages: Sequence[str]) -> str:
-    """The passage sentence holding most of the draft's own subject words (those the question
-    does not use): the sentence the draft took its answer from. Ties go to the sentence sharing
-    more of the question's words, then to the shorter, so the passages' order does not matter."""
+    """The passage sentence the draft took its answer from: the one holding most of the
+    draft's own words (subject words and numbers the question does not use), those of the
+    draft's first sentence first (it answers; later ones add context). Ties go to the sentence
+    sharing more of the question's words, then to the shorter, so the passages' order does not
+    matter."""
     asked = rules.stems([question])
-    own = {rules.stem(w) for w in grounding.content_words(text)} - asked
+    drafted = rules.sentences(text) or [text]
+    first, own = (_own_words(part, asked) for part in (drafted[0], text))
 
-    def rank(sentence: str) -> tuple[int, int, int, str]:
+    def rank(sentence: str) -> tuple[int, int, int, int, str]:
         words = rules.stems([sentence])
-        return -len(own & words), -len(asked & words), len(sentence), sentence
+        return (-len(first & words), -len(own & words), -len(asked & words), len(sentence),
+                sentence)
 
     return min((s for passage in passages for s in rules.sentences(passage)), key=rank,
                default="")
+
+
+def _own_words(text: str, asked: set[str]) -> set[str]:
+    """The stems of `text`'s subject words and numbers (not its citation markers) that are not
+    in `asked`."""
+    text = rules.strip_citations(text)
+    numbers = {w for w in rules.ascii_words(text) if w.isdigit()}
+    return {rules.stem(w) for w in grounding.content_words(text) | numbers} - asked
 
 
 def _probabilities(top: Sequence[Mapping[str, Any]]) -> list[tuple[str, float]]:
