@@ -76,15 +76,22 @@ PLAIN_WORDS = (STOPWORDS - {"be", "been"}) | frozenset(
 
 # -- sentences ------------------------------------------------------------------------------------
 Markers = Literal["", "follow", "clauses"]
+# A stop after one of these ends no sentence: titles before a name ("Dr. Bose", "St. Gallen"),
+# "vs.", "Fig.", "e.g.", "i.e.", and "No." before a number ("Grant No. 0801"). Single capitals
+# ("George W. Bush") are left out: "the U.S. The" would stay whole too.
+_NOT_ABBREVIATION = (
+    "".join(rf"(?<!\b{word}\.)" for word in r"Mr Mrs Ms Dr Prof St Jr Sr vs Fig e\.g i\.e".split())
+    + r"(?:(?<!\bNo\.)|(?!\s+\d))"
+)
 # Where a sentence ends, by how citation markers are treated.
 _BREAKS: dict[Markers, str] = {
-    "": r"(?<=[.!?])\s+",  # markers are text like any other
+    "": rf"(?<=[.!?]){_NOT_ABBREVIATION}\s+",  # markers are text like any other
     # A marker written after the stop follows the sentence before it ("May. [1] Next" ->
     # "May. [1]", "Next"); one mid-sentence does not end it.
-    "follow": r"(?<=[.!?])\s+(?!\[\d)|(?<=\d\])\s+(?=[A-Z])",
+    "follow": rf"(?<=[.!?]){_NOT_ABBREVIATION}\s+(?!\[\d)|(?<=\d\])\s+(?=[A-Z])",
     # As "follow", and every marker ends a clause ("Up [1] and down [2]." -> "Up [1]", "and
     # down [2].").
-    "clauses": r"(?<=[.!?\]])\s+(?!\[)",
+    "clauses": rf"(?<=[.!?\]]){_NOT_ABBREVIATION}\s+(?!\[)",
 }
 
 

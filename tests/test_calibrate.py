@@ -16,6 +16,7 @@ from evals.calibrate import (
     choose_threshold,
     collected,
     fit_logistic,
+    forward_selection,
     load_rows,
     only,
     refresh,
@@ -62,6 +63,17 @@ def test_right_decisions_weigh_both_kinds_alike_whatever_their_numbers() -> None
     # all answered: 1/1 right, 0/9 refused
     assert balanced(rows, [answers(r, model, 0.5) for r in rows]) == 0.5
     assert balanced(rows, [answers(r, model, 0.99) for r in rows]) == 0.5  # all refused: 0/1, 9/9
+
+
+def test_forward_selection_adds_a_signal_only_for_the_least_gain() -> None:
+    scores = {(): 0.46, ("a",): 0.60, ("b",): 0.55, ("a", "b"): 0.664, ("a", "b", "c"): 0.669,
+              ("a", "c"): 0.62, ("a", "b", "c", "d"): 0.70}
+
+    def score(rows: list[dict], names: list[str]) -> float:
+        return scores.get(tuple(names), 0.0)
+
+    assert forward_selection([], ["a", "b", "c"], score) == ["a", "b"]  # c: +0.005 only
+    assert forward_selection([], ["a", "b", "c"], score, min_gain=0.0) == ["a", "b", "c"]
 
 
 def test_a_draft_that_refuses_in_words_never_counts_as_answered() -> None:

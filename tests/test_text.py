@@ -60,6 +60,18 @@ def test_sentences_before_a_capital_keep_abbreviations() -> None:
         "e.g. the model.", '"Quoted" start. lower start.']
 
 
+@pytest.mark.parametrize("markers", ["", "follow", "clauses"])
+@pytest.mark.parametrize("capital", [False, True])
+def test_sentences_do_not_end_at_titles_or_numbered_abbreviations(
+        markers: t.Markers, capital: bool) -> None:
+    text = ("Funded by Grant No. 0801. Dr. Bose met St. Elizabeth's abbot, e.g. at Fig. 2 vs. "
+            "Mr. Lee. The answer was No. Then it ended.")
+    assert t.sentences(text, markers=markers, capital=capital) == [
+        "Funded by Grant No. 0801.",
+        "Dr. Bose met St. Elizabeth's abbot, e.g. at Fig. 2 vs. Mr. Lee.",
+        "The answer was No.", "Then it ended."]
+
+
 def test_split_sentences_at_lines_and_cjk_keeping_breaks() -> None:
     text = "Stop. 停。Go! \n\nNext line\nlast"
     parts = t.split_sentences(text, lines=True, cjk=True, keep_breaks=True)
