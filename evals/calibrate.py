@@ -313,13 +313,13 @@ def forward_selection(dev: list[dict[str, Any]], names: list[str],
         trials = {n: score(dev, [*chosen, n]) for n in names if n not in chosen}
         if not trials:
             return chosen
-        name, gain = max(trials.items(), key=lambda item: item[1])
-        if gain < best + min_gain:
-            print(f"  (+ {name}: {gain:.3f}, below the least gain {min_gain}: stop)")
+        name, reached = max(trials.items(), key=lambda item: item[1])
+        if reached < best + min_gain:
+            print(f"  (+ {name}: {reached:.3f}, below the least gain {min_gain}: stop)")
             return chosen
         chosen.append(name)
-        best = gain
-        print(f"  + {name}: {gain:.3f}")
+        best = reached
+        print(f"  + {name}: {reached:.3f}")
 
 
 def _rates(rows: list[dict[str, Any]], answered: list[bool]) -> str:
