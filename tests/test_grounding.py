@@ -37,6 +37,7 @@ QUESTION = "How much will Xiaomi invest in R&D?"
         SENTINEL,
         "not in documents",
         "NOT IN DOCUMENTS.",
+        "NO IN DOCUMENTS",  # what the model writes when "NOT" is banned (a forced draft)
         "Sorry - NOT IN DOCUMENTS",
         "The passages do not mention Xiaomi's revenue.",
         "The context does not specify the date.",
