@@ -30,7 +30,8 @@ from ingest.text import (
 SENTINEL = "NOT IN DOCUMENTS"
 
 _REFUSAL = re.compile(
-    r"\bnot? in (the )?documents"  # "NO IN DOCUMENTS": the sentinel with its first word banned
+    r"not in (the )?documents"
+    r"|\bno in (the )?documents"  # the sentinel respelled when its first word is banned
     r"|(passages?|documents?|context|text)\s+(do\s+not|does\s+not|don['’]t|doesn['’]t)\s+"
     r"(contain|mention|state|say|provide|include|specify|give)"
     r"|\bnot\b[^.]{0,30}\b(in|by|from) the (given |provided |retrieved |numbered )?"
