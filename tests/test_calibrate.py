@@ -19,6 +19,8 @@ from evals.calibrate import (
     forward_selection,
     load_rows,
     only,
+    ranges,
+    redraft_min,
     refresh,
 )
 from evals.cases import DATASETS_DIR, Case
@@ -74,6 +76,31 @@ def test_forward_selection_adds_a_signal_only_for_the_least_gain() -> None:
 
     assert forward_selection([], ["a", "b", "c"], score) == ["a", "b"]  # c: +0.005 only
     assert forward_selection([], ["a", "b", "c"], score, min_gain=0.0) == ["a", "b", "c"]
+
+
+def test_ranges_leave_out_each_tail_of_the_dev_values() -> None:
+    rows = [row(i / 100, True) for i in range(101)]
+    low, high = ranges(rows, ["best_score"])["best_score"]
+    assert low == pytest.approx(0.05) and high == pytest.approx(0.95)
+
+
+def test_redraft_min_keeps_all_but_a_fiftieth_of_the_right_answers_similarity() -> None:
+    rows = [row(0.3 + i / 100, True) for i in range(51)] + [row(0.1, False, answerable=False)]
+    model = Calibration({"best_score": 1.0}, bias=0.0, threshold=0.5)
+    floor = redraft_min(rows, model, 0.0)
+    assert sum(r["signals"]["best_score"] < floor for r in rows if r["answerable"]) == 1
+
+
+def test_answers_mirrors_the_chains_gates_on_redrafts_and_on_the_sentence_check() -> None:
+    model = Calibration({"best_score": 10.0, "sentence_yes": 4.0}, bias=-8.5, threshold=0.5,
+                        ranges={"sentence_yes": (0.2, 0.8)}, redraft_min=0.4)
+    said_no = {**row(0.8, True), "signals": {"best_score": 0.8, "sentence_yes": 0.0}}
+    assert model.score(said_no["signals"]) < 0.5  # -0.5 had the check been asked...
+    assert answers(said_no, model, 0.5)  # ...but at worst in its range +0.3: it is not asked
+    weak = {**row(0.35, True), "signals": {"best_score": 0.35, "sentence_yes": 1.0,
+                                           "greedy_refused": 1.0}}
+    assert not answers(weak, model, 0.0)  # the model refused, and is not drafted again
+    assert answers({**weak, "signals": {**weak["signals"], "greedy_refused": 0.0}}, model, 0.0)
 
 
 def test_a_draft_that_refuses_in_words_never_counts_as_answered() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,6 +199,19 @@ def test_a_doubtful_refusal_is_drafted_anyway_and_answered_when_the_score_allows
     assert streamed == answer.text  # the held-back sentinel was never shown
 
 
+def test_a_refusal_over_passages_less_similar_than_redraft_min_is_not_drafted_again() -> None:
+    llm = ProbChat(p_refuse=0.55, p_yes=0.95)  # drafted again above (OneDoc's similarity 0.6)
+    _, answer = ask(llm, model=replace(MODEL, redraft_min=0.7))
+    assert [c["kind"] for c in llm.calls] == ["draft"]
+    assert answer.refused and answer.reason == "model-refused"
+
+
+def test_redraft_min_and_ranges_survive_the_calibration_file(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    path.write_text(replace(MODEL, redraft_min=0.4).to_json(), encoding="utf-8")
+    assert load_calibration(path) == replace(MODEL, redraft_min=0.4)
+
+
 def test_a_draft_under_the_threshold_is_withheld_but_kept_for_inspection() -> None:
     _, answer = ask(ProbChat(p_refuse=0.3, p_yes=0.2))  # -1.8 + 0.8 < 0
     assert answer.refused and answer.reason == "unsure" and answer.text == UNSURE
@@ -232,6 +247,16 @@ def test_the_sentence_check_is_one_token_asked_only_when_it_can_tip_the_decision
     _, answer = ask(sure, model=sentence_model(1.0))
     assert [c["kind"] for c in sure.calls] == ["draft"] and "sentence_yes" not in answer.signals
     assert not answer.refused
+
+
+def test_a_check_left_unasked_decides_by_the_bound_of_its_range_not_by_zero() -> None:
+    narrow = replace(sentence_model(-0.5), ranges={"sentence_yes": (0.3, 0.9)})
+    llm = ProbChat(p_refuse=0.05)  # -0.8 with P(yes) 0, but at least +0.4 within the range
+    _, answer = ask(llm, model=narrow)
+    assert [c["kind"] for c in llm.calls] == ["draft"] and not answer.refused
+    assert answer.score == pytest.approx(narrow.worst_case(answer.signals))
+    assert narrow.bound({"p_refuse": 0.9}, 0.5) == pytest.approx(  # refused: its best case
+        narrow.best_case({"p_refuse": 0.9}))
 
 
 def test_a_model_without_logprobs_keeps_the_rules() -> None:

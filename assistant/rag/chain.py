@@ -312,7 +312,7 @@ class RagChain(Runnable[ChainInput, Answer]):
                                        started, timings)
         if self.calibration and (not draft.strip() or grounding.is_refusal(draft)):
             signals["greedy_refused"] = 1.0
-            if self.calibration.best_case(signals) >= self.threshold:
+            if self.calibration.redraft(signals, self.threshold):
                 forced: dict[str, float] = {}
                 draft = yield from self._draft(self.drafter(max_tokens, forced=True), inputs,
                                                forced, usage, started, timings)
@@ -396,7 +396,7 @@ class RagChain(Runnable[ChainInput, Answer]):
             sentence = answer_sentence(text, query, passages)
             signals["sentence_yes"] = self.sentence_check(query, sentence, usage)
             timings["sentence_check_s"] = time.perf_counter() - started
-        score = self.calibration.score(signals)
+        score = self.calibration.bound(signals, self.threshold)
         if signals["unsupported"]:  # a name or number in neither the passages nor the question
             invented = ", ".join(grounding.unsupported_facts(text, passages, query))
             return Answer(UNSUPPORTED.format(facts=invented), by_score, True, query,

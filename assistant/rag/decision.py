@@ -154,8 +154,10 @@ def token_logprobs(metadata: Mapping[str, Any]) -> list[float]:
 class Calibration:
     """A logistic model over signals: weights, a bias and the default threshold.
 
-    `ranges` holds each signal's (best, worst) value for the score's bound before a draft
-    exists: a signal that is not known yet is taken at its most favourable value.
+    `ranges` holds each signal's (low, high) value for the score's bounds before the signal is
+    known: a signal that costs a model call is asked for only when, taken anywhere in its range,
+    it could still move the decision. `redraft_min` is the best similarity below which the
+    model's own refusal is not drafted again.
     """
 
     weights: dict[str, float]
@@ -163,6 +165,7 @@ class Calibration:
     threshold: float
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     about: str = ""
+    redraft_min: float = 0.0
 
     def score(self, signals: Mapping[str, float]) -> float:
         """P(right answer) for these signals; a signal missing from `signals` counts as 0."""
@@ -182,6 +185,19 @@ class Calibration:
         a signal that costs a model call is asked for only then."""
         return self.worst_case(known) < threshold <= self.best_case(known)
 
+    def bound(self, known: Mapping[str, float], threshold: float) -> float:
+        """The score the decision goes by: with every signal known, the score itself; with some
+        not asked, as they could not move it across `threshold`, the bound on the side it
+        falls (the worst case when it answers, the best case when it refuses)."""
+        worst = self.worst_case(known)
+        return worst if worst >= threshold else self.best_case(known)
+
+    def redraft(self, known: Mapping[str, float], threshold: float) -> bool:
+        """Whether the model's refusal is worth a second, forced draft: the best passage is
+        similar enough and the score can still reach `threshold` given the `known` signals."""
+        return (float(known.get("best_score", 1.0)) >= self.redraft_min
+                and self.best_case(known) >= threshold)
+
     def _bound(self, known: Mapping[str, float], best: bool) -> float:
         signals = dict(known)
         for name, weight in self.weights.items():
@@ -194,7 +210,7 @@ class Calibration:
         return json.dumps({"weights": self.weights, "bias": self.bias,
                            "threshold": self.threshold,
                            "ranges": {k: list(v) for k, v in self.ranges.items()},
-                           "about": self.about}, indent=2) + "\n"
+                           "redraft_min": self.redraft_min, "about": self.about}, indent=2) + "\n"
 
 
 def load_calibration(path: Path = CALIBRATION) -> Calibration:
@@ -203,5 +219,5 @@ def load_calibration(path: Path = CALIBRATION) -> Calibration:
         weights={k: float(v) for k, v in raw["weights"].items()}, bias=float(raw["bias"]),
         threshold=float(raw["threshold"]),
         ranges={k: (float(v[0]), float(v[1])) for k, v in raw.get("ranges", {}).items()},
-        about=str(raw.get("about", "")),
+        about=str(raw.get("about", "")), redraft_min=float(raw.get("redraft_min", 0.0)),
     )
