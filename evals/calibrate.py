@@ -248,13 +248,13 @@ def answers(row: dict[str, Any], model: Calibration, t: float) -> bool:
     no name or number that neither the passages nor the question hold, and its score reaches
     the threshold (bounded without the checks when they could not move it)."""
     signals = row["signals"]
-    known = {k: v for k, v in signals.items() if k in BEFORE_DRAFT}
-    if signals.get("greedy_refused") and not model.redraft(known, t):
+    before_draft = {k: v for k, v in signals.items() if k in BEFORE_DRAFT}
+    if signals.get("greedy_refused") and not model.redraft(before_draft, t):
         return False
     if row.get("refuses") or signals.get("unsupported", 0.0):
         return False
-    known = {k: v for k, v in signals.items() if k != "sentence_yes"}  # asked last, if needed
-    return model.bound(signals if model.undecided(known, t) else known, t) >= t
+    unchecked = {k: v for k, v in signals.items() if k != "sentence_yes"}  # asked last, if needed
+    return model.bound(signals if model.undecided(unchecked, t) else unchecked, t) >= t
 
 
 def decided(rows: list[dict[str, Any]], model: Calibration, t: float) -> dict[str, int]:
