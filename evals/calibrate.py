@@ -231,8 +231,8 @@ BEFORE_DRAFT = ("best_score", "margin", "uncovered", "greedy_refused", "p_refuse
 
 def ranges(dev: list[dict[str, Any]], names: list[str]) -> dict[str, tuple[float, float]]:
     """Each signal's range for the score's bounds: its dev values but the `TAIL` at each end."""
-    return {n: (float(np.quantile(_matrix(dev, [n]), TAIL)),
-                float(np.quantile(_matrix(dev, [n]), 1 - TAIL))) for n in names}
+    bounds = np.quantile(_matrix(dev, names), [TAIL, 1 - TAIL], axis=0)
+    return {n: (float(low), float(high)) for n, low, high in zip(names, *bounds, strict=True)}
 
 
 def redraft_min(dev: list[dict[str, Any]], model: Calibration, t: float) -> float:
